@@ -1,0 +1,58 @@
+# gx: build, install the dependencies, run the demo and the tests.
+# `make` builds bin/gx-extract, bin/gx-map, bin/gx-load and bin/gx-state.
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+BIN     ?= bin
+OBJ     ?= build
+GXFLAGS  = -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -Icommon
+MYSQL_CFLAGS = $(shell mariadb_config --cflags 2>/dev/null || mysql_config --cflags 2>/dev/null)
+MYSQL_LIBS   = $(shell mariadb_config --libs 2>/dev/null || mysql_config --libs 2>/dev/null)
+PG_CFLAGS    = -I$(shell pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)
+PG_LIBS      = -lpq
+
+PROGS  = $(BIN)/gx-extract $(BIN)/gx-map $(BIN)/gx-load $(BIN)/gx-state
+COMMON = $(patsubst common/%.c,$(OBJ)/common/%.o,$(wildcard common/*.c))
+COMMON_PG = $(OBJ)/common/pg.o
+COMMON_LIB = $(filter-out $(COMMON_PG),$(COMMON))
+
+all: $(PROGS)
+
+$(OBJ)/%.o: %.c $(wildcard common/*.h) | dirs
+	$(CC) $(GXFLAGS) $(CFLAGS) $(MYSQL_CFLAGS) $(PG_CFLAGS) -c -o $@ $<
+
+dirs:
+	@mkdir -p $(BIN) $(OBJ)/common $(OBJ)/extract $(OBJ)/transform $(OBJ)/load
+
+$(BIN)/gx-extract: $(patsubst %.c,$(OBJ)/%.o,$(wildcard extract/*.c)) $(COMMON_LIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(MYSQL_LIBS)
+
+$(BIN)/gx-map: $(patsubst %.c,$(OBJ)/%.o,$(wildcard transform/*.c)) $(COMMON_LIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
+
+$(BIN)/gx-load: $(patsubst %.c,$(OBJ)/%.o,$(filter-out load/state.c,$(wildcard load/*.c))) $(COMMON)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PG_LIBS)
+
+$(BIN)/gx-state: $(OBJ)/load/state.o $(COMMON)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PG_LIBS)
+
+# Installs what is missing (Debian 12), idempotently.
+deps:
+	@scripts/deps
+
+demo: deps all
+	scripts/demo
+
+test: all
+	tests/run
+
+# The whole suite again with AddressSanitizer and UndefinedBehaviorSanitizer.
+test-asan:
+	$(MAKE) BIN=build/asan/bin OBJ=build/asan/obj CC=clang \
+	  CFLAGS='-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer'
+	GX_BIN=build/asan/bin ASAN_OPTIONS=detect_leaks=1 tests/run
+
+clean:
+	rm -rf $(BIN) build
+
+.PHONY: all deps demo test test-asan clean dirs

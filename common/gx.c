@@ -1,0 +1,247 @@
+/* Errors, logging, output, memory and small parsers shared by every program. */
+#define _POSIX_C_SOURCE 200809L
+#include "gx.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+const char *gx_prog = "gx";
+int gx_debug_on;
+
+#define OUTBUF (1 << 20)
+static char *outbuf;
+
+void gx_init(const char *prog)
+{
+	const char *slash = strrchr(prog, '/');
+
+	gx_prog = slash ? slash + 1 : prog;
+	/* EPIPE is handled where we write, so `| head` ends us quietly. */
+	signal(SIGPIPE, SIG_IGN);
+	outbuf = gx_malloc(OUTBUF);
+	setvbuf(stdout, outbuf, _IOFBF, OUTBUF);
+	if (getenv("GX_DEBUG") && *getenv("GX_DEBUG") && strcmp(getenv("GX_DEBUG"), "0"))
+		gx_debug_on = 1;
+}
+
+static void vmsg(const char *prefix, const char *fmt, va_list ap)
+{
+	/* One line, built whole, so concurrent writers do not interleave. */
+	char line[4096];
+	int n = snprintf(line, sizeof line, "%s: %s", gx_prog, prefix);
+
+	if (n < 0)
+		n = 0;
+	vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+	fprintf(stderr, "%s\n", line);
+}
+
+void gx_die(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("", fmt, ap);
+	va_end(ap);
+	/* Whatever we already wrote is incomplete: never pretend otherwise by
+	 * flushing a partial record; the missing end marker says so. */
+	exit(status);
+}
+
+void gx_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void gx_debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!gx_debug_on)
+		return;
+	va_start(ap, fmt);
+	vmsg("debug: ", fmt, ap);
+	va_end(ap);
+}
+
+static noreturn void out_failed(void)
+{
+	if (errno == EPIPE)
+		_Exit(0);	/* the reader went away on purpose */
+	gx_die(GX_EXIT_DATA, "write error: %s", strerror(errno));
+}
+
+void gx_out(const void *p, size_t n)
+{
+	if (n && fwrite(p, 1, n, stdout) != n)
+		out_failed();
+}
+
+void gx_flush(void)
+{
+	if (fflush(stdout) != 0)
+		out_failed();
+}
+
+void *gx_malloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p)
+		gx_die(GX_EXIT_BUG, "out of memory (%zu bytes)", n);
+	return p;
+}
+
+void *gx_realloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+
+	if (!q)
+		gx_die(GX_EXIT_BUG, "out of memory (%zu bytes)", n);
+	return q;
+}
+
+char *gx_strndup(const char *s, size_t n)
+{
+	char *p = gx_malloc(n + 1);
+
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *gx_strdup(const char *s)
+{
+	return gx_strndup(s, strlen(s));
+}
+
+void gx_version(void)
+{
+	printf("%s %s\n", gx_prog, GX_VERSION);
+	gx_flush();
+	exit(0);
+}
+
+unsigned long long gx_parse_count(const char *opt, const char *s)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	if (!isdigit((unsigned char)*s))
+		gx_die(GX_EXIT_DATA, "%s: not a non-negative integer: '%s'", opt, s);
+	v = strtoull(s, &end, 10);
+	if (errno || *end)
+		gx_die(GX_EXIT_DATA, "%s: not a non-negative integer: '%s'", opt, s);
+	return v;
+}
+
+static int digits(const char *s, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+static int num(const char *s, int n)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++)
+		v = v * 10 + (s[i] - '0');
+	return v;
+}
+
+int gx_valid_datetime(const char *s)
+{
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	size_t n = strlen(s);
+	int y, m, d, leap;
+
+	if (n < 10 || !digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) ||
+	    s[7] != '-' || !digits(s + 8, 2))
+		return 0;
+	y = num(s, 4), m = num(s + 5, 2), d = num(s + 8, 2);
+	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (y < 1 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1] ||
+	    (m == 2 && d == 29 && !leap))
+		return 0;
+	if (n == 10)
+		return 1;
+	if (n < 19 || s[10] != ' ' || !digits(s + 11, 2) || s[13] != ':' ||
+	    !digits(s + 14, 2) || s[16] != ':' || !digits(s + 17, 2) ||
+	    num(s + 11, 2) > 23 || num(s + 14, 2) > 59 || num(s + 17, 2) > 59)
+		return 0;
+	if (n == 19)
+		return 1;
+	return s[19] == '.' && n >= 21 && n <= 26 && digits(s + 20, (int)n - 20);
+}
+
+double gx_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void buf_grow(gx_buf *b, size_t extra)
+{
+	size_t need = b->len + extra + 1;
+
+	if (need < b->len)
+		gx_die(GX_EXIT_BUG, "buffer size overflow");
+	if (need <= b->cap)
+		return;
+	size_t cap = b->cap ? b->cap : 64;
+	while (cap < need)
+		cap = cap > (size_t)-1 / 2 ? need : cap * 2;
+	b->s = gx_realloc(b->s, cap);
+	b->cap = cap;
+}
+
+void buf_add(gx_buf *b, const void *p, size_t n)
+{
+	buf_grow(b, n);
+	memcpy(b->s + b->len, p, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+void buf_adds(gx_buf *b, const char *s)
+{
+	buf_add(b, s, strlen(s));
+}
+
+void buf_addf(gx_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		gx_die(GX_EXIT_BUG, "bad format");
+	buf_grow(b, (size_t)n);
+	va_start(ap, fmt);
+	vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+void buf_free(gx_buf *b)
+{
+	free(b->s);
+	b->s = NULL;
+	b->len = b->cap = 0;
+}

@@ -1,0 +1,79 @@
+/* gx: the small internal library every gx program links. */
+#ifndef GX_H
+#define GX_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdnoreturn.h>
+
+#define GX_VERSION "0.1.0"
+
+/* Exit statuses: one table for every program (STYLE.md). */
+enum {
+	GX_EXIT_OK = 0,
+	GX_EXIT_DATA = 1,	/* bad usage or bad data */
+	GX_EXIT_SERVER = 2,	/* cannot connect, or the server failed */
+	GX_EXIT_TRUNC = 3,	/* input ended without the end marker */
+	GX_EXIT_LOCKED = 4,	/* another run of the same entity holds the lock */
+	GX_EXIT_BUG = 5		/* internal error */
+};
+
+extern const char *gx_prog;
+extern int gx_debug_on;
+
+/* Names the program for messages, gives stdout a large buffer, and makes a
+ * reader that went away (EPIPE) end us quietly with status 0. */
+void gx_init(const char *prog);
+noreturn void gx_die(int status, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void gx_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void gx_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Flushes stdout; dies on a write error other than EPIPE. Call at the end. */
+void gx_flush(void);
+/* Writes n bytes to stdout (buffered); EPIPE ends the program with 0. */
+void gx_out(const void *p, size_t n);
+
+void *gx_malloc(size_t n);
+void *gx_realloc(void *p, size_t n);
+char *gx_strdup(const char *s);
+char *gx_strndup(const char *s, size_t n);
+
+/* Prints "PROG VERSION" and exits 0: shared by every --version. */
+noreturn void gx_version(void);
+/* Parses a non-negative decimal integer option value or dies naming opt. */
+unsigned long long gx_parse_count(const char *opt, const char *s);
+/* Checks "YYYY-MM-DD" or "YYYY-MM-DD HH:MM:SS[.ffffff]" (a real calendar
+ * date); returns 1 if valid. */
+int gx_valid_datetime(const char *s);
+/* Seconds since an arbitrary start, for durations. */
+double gx_clock(void);
+
+/* One growable buffer type, used everywhere. Always NUL-terminated. */
+typedef struct {
+	char *s;
+	size_t len, cap;
+} gx_buf;
+
+#define GX_BUF_INIT { NULL, 0, 0 }
+void buf_grow(gx_buf *b, size_t extra);
+void buf_add(gx_buf *b, const void *p, size_t n);
+void buf_adds(gx_buf *b, const char *s);
+void buf_addf(gx_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static inline void buf_addc(gx_buf *b, char c)
+{
+	if (b->len + 2 > b->cap)
+		buf_grow(b, 1);
+	b->s[b->len++] = c;
+	b->s[b->len] = '\0';
+}
+static inline void buf_reset(gx_buf *b)
+{
+	b->len = 0;
+	if (b->s)
+		b->s[0] = '\0';
+}
+void buf_free(gx_buf *b);
+
+#endif

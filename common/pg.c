@@ -1,0 +1,96 @@
+/* libpq helpers shared by gx-load and gx-state. */
+#include "pg.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static char errline[1024];
+
+const char *gx_pg_error(PGconn *c)
+{
+	const char *m = PQerrorMessage(c);
+	size_t j = 0;
+
+	/* libpq messages span lines (ERROR/DETAIL/HINT): fold them. */
+	for (size_t i = 0; m[i] && j + 3 < sizeof errline; i++) {
+		if (m[i] == '\n') {
+			if (m[i + 1])
+				errline[j++] = ';', errline[j++] = ' ';
+		} else {
+			errline[j++] = m[i];
+		}
+	}
+	errline[j] = '\0';
+	return errline;
+}
+
+PGconn *gx_pg_connect(const char *conninfo)
+{
+	PGconn *c;
+
+	if (conninfo && strstr(conninfo, "password"))
+		gx_die(GX_EXIT_DATA, "refusing a connection string with a password: "
+		       "use PGPASSWORD or ~/.pgpass");
+	c = PQconnectdb(conninfo ? conninfo : "");
+	if (!c || PQstatus(c) != CONNECTION_OK)
+		gx_die(GX_EXIT_SERVER, "cannot connect to PostgreSQL: %s",
+		       c ? gx_pg_error(c) : "out of memory");
+	gx_pg_run(c, "SET client_min_messages = warning");
+	return c;
+}
+
+static PGresult *check(PGconn *c, PGresult *r, const char *sql)
+{
+	ExecStatusType st = PQresultStatus(r);
+
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_COPY_IN)
+		return r;
+	gx_debug("failed SQL: %s", sql);
+	gx_die(GX_EXIT_SERVER, "PostgreSQL: %s", gx_pg_error(c));
+}
+
+PGresult *gx_pg_exec(PGconn *c, const char *sql)
+{
+	gx_debug("SQL: %s", sql);
+	return check(c, PQexec(c, sql), sql);
+}
+
+PGresult *gx_pg_execp(PGconn *c, const char *sql, int n, const char *const *vals)
+{
+	gx_debug("SQL: %s", sql);
+	return check(c, PQexecParams(c, sql, n, NULL, vals, NULL, NULL, 0), sql);
+}
+
+void gx_pg_run(PGconn *c, const char *sql)
+{
+	PQclear(gx_pg_exec(c, sql));
+}
+
+static void add_quoted(gx_buf *b, const char *s, size_t n, char q)
+{
+	buf_addc(b, q);
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == q)
+			buf_addc(b, q);
+		buf_addc(b, s[i]);
+	}
+	buf_addc(b, q);
+}
+
+void gx_pg_add_ident(gx_buf *b, const char *name)
+{
+	const char *dot = strchr(name, '.');
+
+	if (dot) {
+		add_quoted(b, name, (size_t)(dot - name), '"');
+		buf_addc(b, '.');
+		name = dot + 1;
+	}
+	add_quoted(b, name, strlen(name), '"');
+}
+
+void gx_pg_add_literal(gx_buf *b, const char *s)
+{
+	/* standard_conforming_strings is on in every supported server. */
+	add_quoted(b, s, strlen(s), '\'');
+}

@@ -1,0 +1,149 @@
+-- Appointments: __ROWS__ rows made from the sequence s = 1..__ROWS__.
+-- Each kind of awkward value is chosen by s modulo a small prime, so every
+-- kind appears even for 100 rows, and the same row count gives the same data.
+--   s % 89 = 2     every nullable column NULL (z below)
+--   s % 17 = 5     id near 2^31-1 (2147483647 for s = 5); other ids are s
+--   s % 7 = 3      updated_at = '2024-06-15 12:34:56' (the first 3000 such rows)
+--   s % 53 = 50    updated_at NULL;  s % 59 = 58: updated_at zero date
+--   s % 43 = 6     add_date zero date; also assign_date (s % 47 = 3),
+--                  confirm_date (s % 53 = 7)
+--   s % 31 = 4     duration '100:00:00'; s % 37 = 9: '838:59:59' (TIME max)
+--   s % 71 = 8     a 4096-character notes value (the first 1000 such rows)
+--   third_party_source_id: NULL (s % 7 = 0), dangling (s % 31 = 6), else s,
+--                  a MarketSharp source when s % 3 = 0, else HubSpot.
+-- Other timestamps fall between 2015 and 2021, updated_at in 2022..2025, so a
+-- change made now is clearly newer.
+
+SET @bs := CHAR(92 USING utf8mb4), @tab := CHAR(9 USING utf8mb4),
+    @cr := CHAR(13 USING utf8mb4), @lf := CHAR(10 USING utf8mb4);
+
+-- The awkward strings, shared by the free-text columns (<= 100 characters).
+DROP TEMPORARY TABLE IF EXISTS sample_text;
+CREATE TEMPORARY TABLE sample_text (
+  k INT NOT NULL PRIMARY KEY,
+  v VARCHAR(100) NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+INSERT INTO sample_text (k, v) VALUES
+  (0, '1200 Main Street'),
+  (1, 'O''Brien''s "Corner" Rd'),
+  (2, CONCAT('C:', @bs, 'Users', @bs, 'ends with a backslash', @bs)),
+  (3, CONCAT('Suite', @tab, '4', @tab)),
+  (4, CONCAT('line one', @lf, 'line two')),
+  (5, CONCAT('carriage', @cr, 'return')),
+  (6, CONCAT('windows', @cr, @lf, 'line end', @cr, @lf)),
+  (7, '😀 Smiley Lane 🏠'),
+  (8, 'Calle Peñalosa 5, Düsseldorf, café crème'),
+  (9, '東京都渋谷区神南1-2-3 客户备注'),
+  (10, ''),
+  (11, CONCAT(@bs, 'N')),
+  (12, '  padded, with, commas;  ');
+
+DROP TABLE IF EXISTS appointment;
+CREATE TABLE appointment (
+  id INT NOT NULL,
+  prospect_id INT NOT NULL,
+  prospect_source_id INT NULL,
+  user_id INT NULL,
+  type_id INT NOT NULL,
+  `date` DATE NULL,
+  `time` TIME NULL,
+  duration TIME NULL,
+  address1 VARCHAR(255) NULL,
+  address2 VARCHAR(255) NULL,
+  city VARCHAR(100) NULL,
+  state VARCHAR(2) NULL,
+  zip VARCHAR(20) NULL,
+  email VARCHAR(254) NULL,
+  notes TEXT NULL,
+  add_user_id INT NOT NULL,
+  add_date DATETIME NULL,
+  assign_date DATETIME NULL,
+  confirm_user_id INT NULL,
+  confirm_date DATETIME NULL,
+  confirm_with VARCHAR(100) NULL,
+  spouses_present INT NOT NULL DEFAULT 0,
+  is_complete INT NOT NULL DEFAULT 0,
+  complete_outcome_id INT NULL,
+  complete_user_id INT NULL,
+  complete_date DATETIME NULL,
+  marketsharp_id VARCHAR(100) NULL,
+  marketsharp_appt_type VARCHAR(100) NULL,
+  leap_estimate_id VARCHAR(100) NULL,
+  third_party_source_id INT NULL,
+  updated_at DATETIME NULL,
+  PRIMARY KEY (id),
+  KEY appointment_updated_at (updated_at)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+INSERT INTO appointment (
+  id, prospect_id, prospect_source_id, user_id, type_id, `date`, `time`, duration,
+  address1, address2, city, state, zip, email, notes, add_user_id, add_date,
+  assign_date, confirm_user_id, confirm_date, confirm_with, spouses_present,
+  is_complete, complete_outcome_id, complete_user_id, complete_date, marketsharp_id,
+  marketsharp_appt_type, leap_estimate_id, third_party_source_id, updated_at)
+SELECT STRAIGHT_JOIN
+  IF(s % 17 = 5, 2147483647 - s DIV 17, s),
+  100000 + s % 50000,
+  IF(z OR s % 13 = 0, NULL, 1 + s % 400),
+  IF(z OR s % 11 = 0, NULL, 1 + s % 250),
+  1 + s % 6,
+  IF(z OR s % 19 = 0, NULL, DATE '1998-01-01' + INTERVAL s * 37 % 11000 DAY),
+  CASE WHEN z OR s % 23 = 0 THEN NULL
+       WHEN s % 10 = 1 THEN '00:00:00'
+       WHEN s % 10 = 2 THEN '23:59:59'
+       ELSE SEC_TO_TIME(s * 900 % 86400) END,
+  CASE WHEN z OR s % 29 = 0 THEN NULL
+       WHEN s % 31 = 4 THEN '100:00:00'
+       WHEN s % 37 = 9 THEN '838:59:59'
+       WHEN s % 5 = 0 THEN '01:30:00'
+       WHEN s % 5 = 1 THEN '00:00:00'
+       ELSE SEC_TO_TIME(1800 * (1 + s % 6)) END,
+  IF(z OR s % 41 = 0, NULL, t1.v),
+  IF(z OR s % 3 <> 1, NULL, t2.v),
+  IF(z OR s % 53 = 0, NULL, t3.v),
+  IF(z OR s % 43 = 0, NULL, ELT(1 + s % 8, 'CA', 'NY', 'TX', 'FL', 'WA', 'ÑÉ', '', 'OR')),
+  IF(z OR s % 47 = 0, NULL,
+     ELT(1 + s % 5, LPAD(s % 100000, 5, '0'), '02134', '90210-1234', 'K1A 0B6', '')),
+  IF(z OR s % 7 = 0, NULL,
+     ELT(1 + s % 6, CONCAT('user', s, '@example.com'), CONCAT('o''hara+', s, '@example.com'),
+         'josé.müller@exämple.de', '', 'UPPER@EXAMPLE.COM', '😀@example.com')),
+  CASE WHEN z OR s % 9 = 0 THEN NULL
+       WHEN s % 71 = 8 AND s <= 71000 THEN REPEAT(CONCAT('0123456789abcde', @lf), 256)
+       WHEN s % 2 = 0 THEN t4.v
+       ELSE CONCAT('Customer note ', s, ': ', t4.v) END,
+  1 + s % 250,
+  CASE WHEN z OR s % 61 = 0 THEN NULL
+       WHEN s % 43 = 6 THEN '0000-00-00 00:00:00'
+       ELSE TIMESTAMP '2015-01-01 00:00:00' + INTERVAL s * 1000003 % 220000000 SECOND END,
+  CASE WHEN z OR s % 4 = 0 THEN NULL
+       WHEN s % 47 = 3 THEN '0000-00-00 00:00:00'
+       ELSE TIMESTAMP '2015-01-02 00:00:00' + INTERVAL s * 1000003 % 220000000 SECOND END,
+  IF(z OR s % 5 = 0, NULL, 1 + s % 250),
+  CASE WHEN z OR s % 5 = 0 THEN NULL
+       WHEN s % 53 = 7 THEN '0000-00-00 00:00:00'
+       ELSE TIMESTAMP '2015-01-03 00:00:00' + INTERVAL s * 1000003 % 220000000 SECOND END,
+  IF(z OR s % 5 = 0, NULL, t5.v),
+  s % 3,
+  IF(s % 4 = 1, 1, 0),
+  IF(z OR s % 4 <> 1, NULL, 1 + s % 12),
+  IF(z OR s % 4 <> 1, NULL, 1 + s % 250),
+  IF(z OR s % 4 <> 1, NULL,
+     TIMESTAMP '2015-01-10 00:00:00' + INTERVAL s * 1000003 % 220000000 SECOND),
+  IF(z OR s % 3 <> 0, NULL, CONCAT('MS-A', s)),
+  IF(z OR s % 3 <> 0, NULL, ELT(1 + s % 3, 'In Home', 'Virtual', 'Phone "quick" call')),
+  IF(z OR s % 7 <> 2, NULL, CONCAT('LEAP-', MD5(s))),
+  CASE WHEN z OR s % 7 = 0 THEN NULL
+       WHEN s % 31 = 6 THEN __ROWS__ + s
+       ELSE s END,
+  CASE WHEN z OR s % 53 = 50 THEN NULL
+       WHEN s % 59 = 58 THEN '0000-00-00 00:00:00'
+       WHEN s % 7 = 3 AND s <= 21000 THEN '2024-06-15 12:34:56'
+       ELSE TIMESTAMP '2022-01-01 00:00:00' + INTERVAL s * 1000003 % 126230400 SECOND END
+  FROM (SELECT seq AS s, seq % 89 = 2 AS z FROM seq_1_to___ROWS__) AS g
+  JOIN sample_text t1 ON t1.k = s % 13
+  JOIN sample_text t2 ON t2.k = (s + 3) % 13
+  JOIN sample_text t3 ON t3.k = (s + 6) % 13
+  JOIN sample_text t4 ON t4.k = (s + 9) % 13
+  JOIN sample_text t5 ON t5.k = (s + 11) % 13;
+
+DROP TEMPORARY TABLE sample_text;

@@ -1,0 +1,47 @@
+# Shared by every bats file: real MariaDB and PostgreSQL servers, started once
+# per file in a temporary directory (scripts/sandbox), and the gx binaries.
+# Usage in a .bats file:
+#   setup_file()    { gx_servers_start; }
+#   teardown_file() { gx_servers_stop; }
+#   setup()         { gx_env; }
+
+GX_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export GX_ROOT
+export GX_BIN="${GX_BIN:-$GX_ROOT/bin}"
+case "$GX_BIN" in /*) ;; *) GX_BIN="$GX_ROOT/$GX_BIN" ;; esac
+export PATH="$GX_BIN:$GX_ROOT/scripts:$PATH"
+
+gx_servers_start() {
+	export GX_SB="$BATS_FILE_TMPDIR/sandbox"
+	"$GX_ROOT/scripts/sandbox" start "$GX_SB" >&3 2>&1 || return 1
+	gx_env
+}
+
+gx_servers_stop() {
+	[ -n "${GX_SB:-}" ] || return 0
+	"$GX_ROOT/scripts/sandbox" stop "$GX_SB" >/dev/null 2>&1 || true
+}
+
+# Loads the sandbox's environment (GENIUS_DB_*, PG*) into the test.
+gx_env() {
+	export GX_SB="$BATS_FILE_TMPDIR/sandbox"
+	# shellcheck disable=SC1091
+	[ -f "$GX_SB/env" ] && . "$GX_SB/env"
+	return 0
+}
+
+# Admin SQL on the source (root over the private socket), batch output.
+gx_my() {
+	mariadb --no-defaults --socket="$GX_MYSQL_SOCKET" -uroot --batch \
+		--skip-column-names --default-character-set=utf8mb4 genius "$@"
+}
+
+# SQL on the warehouse, unaligned, tab-separated, no headers.
+gx_pg() {
+	psql -X -q -v ON_ERROR_STOP=1 -At -F $'\t' "$@"
+}
+
+# Loads sample Genius data with N rows into the source.
+gx_sample() {
+	"$GX_ROOT/scripts/genius-sample" --rows "${1:-200}" | gx_my
+}
