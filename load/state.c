@@ -1,0 +1,556 @@
+/* gx-state: sync checkpoints and run history in orchestration.sync_history.
+ *
+ *   gx-state init [--ddl DIR]
+ *   gx-state lock ENTITY -- COMMAND [ARG...]
+ *   gx-state begin ENTITY [--endpoint TEXT] [--conf KEY=VALUE]...
+ *   gx-state finish ID --status STATUS [--error TEXT]
+ *   gx-state checkpoint ENTITY [--lookback SECONDS] [--args]
+ *   gx-state last ENTITY [--json]
+ *   gx-state list [ENTITY] [--limit N] [--json]
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "pg.h"
+#include "stream.h"
+
+#define CRM "genius"
+/* The advisory lock space of gx: pg_advisory_lock(GX_LOCK_CLASS, hashtext(entity)). */
+#define LOCK_SQL(fn) "SELECT " fn "(26488, hashtext('" CRM ":' || $1))"
+
+static const char *conninfo;
+
+static noreturn void usage(int status)
+{
+	if (status)
+		gx_die(status, "bad usage (see gx-state --help)");
+	fprintf(stdout,
+"usage: gx-state [--db CONNINFO] [--debug] COMMAND ...\n"
+"  init [--ddl DIR]                 create orchestration.sync_history and the warehouse tables\n"
+"  lock ENTITY -- COMMAND [ARG...]  run COMMAND holding ENTITY's run lock (exit 4 if held)\n"
+"  begin ENTITY [--endpoint TEXT] [--conf KEY=VALUE]...\n"
+"                                   record a running run; prints its id\n"
+"  finish ID --status success|partial|failed [--error TEXT]\n"
+"                                   end a run that is still running\n"
+"  checkpoint ENTITY [--lookback SECONDS] [--args]\n"
+"                                   where the next delta starts (JSON, or gx-extract options)\n"
+"  last ENTITY [--json]             the latest run of ENTITY\n"
+"  list [ENTITY] [--limit N] [--json]\n"
+"                                   recent runs, newest first\n"
+"Connection: PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD or ~/.pgpass.\n"
+"Example: gx-state list appointments --limit 5\n");
+	exit(status);
+}
+
+static PGconn *connect_db(void)
+{
+	return gx_pg_connect(conninfo);
+}
+
+/* ---- init ------------------------------------------------------------ */
+
+/* The columns of the Django SyncHistory model: name and PostgreSQL type. */
+static const char *const history_shape[][2] = {
+	{ "id", "bigint" }, { "crm_source", "character varying(50)" },
+	{ "sync_type", "character varying(100)" }, { "endpoint", "character varying(200)" },
+	{ "start_time", "timestamp with time zone" }, { "end_time", "timestamp with time zone" },
+	{ "status", "character varying(20)" }, { "records_processed", "integer" },
+	{ "records_created", "integer" }, { "records_updated", "integer" },
+	{ "records_failed", "integer" }, { "error_message", "text" },
+	{ "configuration", "jsonb" }, { "performance_metrics", "jsonb" },
+	{ "created_at", "timestamp with time zone" },
+};
+
+static void run_file(PGconn *c, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	gx_buf sql = GX_BUF_INIT;
+	char blk[8192];
+	size_t n;
+
+	if (!f)
+		gx_die(GX_EXIT_DATA, "%s: %s", path, strerror(errno));
+	while ((n = fread(blk, 1, sizeof blk, f)) > 0)
+		buf_add(&sql, blk, n);
+	fclose(f);
+	gx_debug("applying %s", path);
+	PGresult *r = PQexec(c, sql.s ? sql.s : "");
+	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+		gx_die(GX_EXIT_SERVER, "%s: %s", path, gx_pg_error(c));
+	PQclear(r);
+	buf_free(&sql);
+}
+
+static void check_history_shape(PGconn *c)
+{
+	PGresult *r = gx_pg_exec(c,
+		"SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
+		"WHERE a.attrelid = 'orchestration.sync_history'::regclass AND a.attnum > 0 "
+		"AND NOT a.attisdropped ORDER BY a.attnum");
+	size_t want = sizeof history_shape / sizeof history_shape[0];
+	int bad = 0;
+
+	for (size_t i = 0; i < want; i++) {
+		int found = 0;
+		for (int row = 0; row < PQntuples(r); row++)
+			if (!strcmp(PQgetvalue(r, row, 0), history_shape[i][0])) {
+				found = 1;
+				if (strcmp(PQgetvalue(r, row, 1), history_shape[i][1])) {
+					gx_warn("orchestration.sync_history.%s is %s, expected %s",
+						history_shape[i][0], PQgetvalue(r, row, 1),
+						history_shape[i][1]);
+					bad = 1;
+				}
+			}
+		if (!found) {
+			gx_warn("orchestration.sync_history has no column %s", history_shape[i][0]);
+			bad = 1;
+		}
+	}
+	PQclear(r);
+	if (bad)
+		gx_die(GX_EXIT_DATA, "orchestration.sync_history exists with another "
+		       "shape than the SyncHistory model: not touching it");
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void default_dir(gx_buf *b, const char *sub)
+{
+	const char *home = getenv("GX_HOME");
+
+	if (home && *home) {
+		buf_addf(b, "%s/%s", home, sub);
+		return;
+	}
+	/* <dir of this binary>/../SUB, as in the source tree */
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n <= 0)
+		gx_die(GX_EXIT_BUG, "cannot find my own path: use --ddl or GX_HOME");
+	self[n] = '\0';
+	*strrchr(self, '/') = '\0';
+	buf_addf(b, "%s/../%s", self, sub);
+}
+
+static int cmd_init(int argc, char **argv)
+{
+	static const struct option opts[] = { { "ddl", required_argument, 0, 'd' }, { 0 } };
+	gx_buf dir = GX_BUF_INIT, path = GX_BUF_INIT;
+	char **names = NULL;
+	size_t nn = 0;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch != 'd')
+			usage(1);
+		buf_adds(&dir, optarg);
+	}
+	if (!dir.len)
+		default_dir(&dir, "load/ddl");
+	DIR *d = opendir(dir.s);
+	if (!d)
+		gx_die(GX_EXIT_DATA, "%s: %s", dir.s, strerror(errno));
+	for (struct dirent *e; (e = readdir(d));) {
+		size_t l = strlen(e->d_name);
+		if (l > 4 && !strcmp(e->d_name + l - 4, ".sql") &&
+		    strcmp(e->d_name, "sync_history.sql")) {
+			names = gx_realloc(names, (nn + 1) * sizeof *names);
+			names[nn++] = gx_strdup(e->d_name);
+		}
+	}
+	closedir(d);
+	qsort(names, nn, sizeof *names, cmp_str);
+
+	PGconn *c = connect_db();
+	gx_pg_run(c, "BEGIN");
+	buf_addf(&path, "%s/sync_history.sql", dir.s);
+	run_file(c, path.s);
+	check_history_shape(c);
+	for (size_t i = 0; i < nn; i++) {
+		buf_reset(&path);
+		buf_addf(&path, "%s/%s", dir.s, names[i]);
+		run_file(c, path.s);
+		free(names[i]);
+	}
+	gx_pg_run(c, "COMMIT");
+	fprintf(stderr, "gx-state: schema ready (%zu warehouse tables from %s)\n", nn, dir.s);
+	free(names);
+	buf_free(&dir);
+	buf_free(&path);
+	PQfinish(c);
+	return 0;
+}
+
+/* ---- lock ------------------------------------------------------------ */
+
+static volatile sig_atomic_t child;
+
+static void forward(int sig)
+{
+	if (child > 0)
+		kill(child, sig);
+}
+
+static int cmd_lock(int argc, char **argv)
+{
+	if (argc < 4 || strcmp(argv[2], "--"))
+		usage(1);
+	const char *entity = argv[1];
+	PGconn *c = connect_db();
+	PGresult *r = gx_pg_execp(c, LOCK_SQL("pg_try_advisory_lock"), 1, &entity);
+	int got = !strcmp(PQgetvalue(r, 0, 0), "t");
+
+	PQclear(r);
+	if (!got)
+		gx_die(GX_EXIT_LOCKED, "%s: another run holds the lock (see gx-state list %s)",
+		       entity, entity);
+	gx_debug("%s: lock taken", entity);
+	if (setenv("GX_LOCK_HELD", entity, 1))
+		gx_die(GX_EXIT_BUG, "setenv: %s", strerror(errno));
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0)
+		gx_die(GX_EXIT_BUG, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		execvp(argv[3], argv + 3);
+		fprintf(stderr, "gx-state: %s: %s\n", argv[3], strerror(errno));
+		_Exit(127);
+	}
+	child = pid;
+	struct sigaction sa = { .sa_handler = forward };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			gx_die(GX_EXIT_BUG, "waitpid: %s", strerror(errno));
+	/* Closing the session releases the lock, whatever happened. */
+	PQfinish(c);
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return WEXITSTATUS(st);
+}
+
+/* ---- begin / finish -------------------------------------------------- */
+
+/* A VALUE that is JSON (number, true/false/null, array, object, or a quoted
+ * string) is stored as that JSON; anything else as a JSON string. */
+static void add_conf_value(gx_buf *b, const char *v)
+{
+	size_t n = strlen(v);
+
+	if ((n && (v[0] == '[' || v[0] == '{' || v[0] == '"')) ||
+	    !strcmp(v, "true") || !strcmp(v, "false") || !strcmp(v, "null") ||
+	    json_num_valid(v, n))
+		buf_adds(b, v);	/* PostgreSQL's jsonb cast validates it */
+	else
+		json_add_str(b, v, n);
+}
+
+static int cmd_begin(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "endpoint", required_argument, 0, 'e' },
+		{ "conf", required_argument, 0, 'c' }, { 0 } };
+	const char *endpoint = NULL;
+	gx_buf conf = GX_BUF_INIT;
+	int ch;
+
+	buf_addc(&conf, '{');
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch == 'e') {
+			endpoint = optarg;
+		} else if (ch == 'c') {
+			const char *eq = strchr(optarg, '=');
+			if (!eq || eq == optarg)
+				gx_die(GX_EXIT_DATA, "--conf: expected KEY=VALUE, got '%s'", optarg);
+			if (conf.len > 1)
+				buf_addc(&conf, ',');
+			json_add_str(&conf, optarg, (size_t)(eq - optarg));
+			buf_addc(&conf, ':');
+			add_conf_value(&conf, eq + 1);
+		} else {
+			usage(1);
+		}
+	}
+	buf_addc(&conf, '}');
+	if (optind != argc - 1)
+		usage(1);
+	const char *entity = argv[optind];
+	const char *held = getenv("GX_LOCK_HELD");
+	int locked = held && !strcmp(held, entity);
+	PGconn *c = connect_db();
+
+	gx_pg_run(c, "BEGIN");
+	if (!locked) {
+		/* Not under `gx-state lock`: at least never race a locked run. */
+		PGresult *r = gx_pg_execp(c, LOCK_SQL("pg_try_advisory_xact_lock"), 1, &entity);
+		int got = !strcmp(PQgetvalue(r, 0, 0), "t");
+		PQclear(r);
+		if (!got)
+			gx_die(GX_EXIT_LOCKED, "%s: another run holds the lock", entity);
+	}
+	const char *p1[] = { entity };
+	PGresult *r = gx_pg_execp(c,
+		"SELECT id FROM orchestration.sync_history WHERE crm_source = '" CRM "' "
+		"AND sync_type = $1 AND status = 'running' ORDER BY id FOR UPDATE", 1, p1);
+	if (PQntuples(r) && !locked)
+		gx_die(GX_EXIT_LOCKED, "%s: run %s is still marked running; if its process "
+		       "is gone, end it with: gx-state finish %s --status failed",
+		       entity, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 0));
+	if (PQntuples(r)) {
+		/* We hold the entity's lock, so no live process owns these rows. */
+		PQclear(gx_pg_execp(c,
+			"UPDATE orchestration.sync_history SET status = 'failed', "
+			"end_time = clock_timestamp(), error_message = 'abandoned: the run "
+			"ended without recording its outcome (process killed or host lost)' "
+			"WHERE crm_source = '" CRM "' AND sync_type = $1 AND status = 'running'",
+			1, p1));
+		gx_warn("%s: marked %d abandoned run(s) as failed", entity, PQntuples(r));
+	}
+	PQclear(r);
+	const char *p2[] = { entity, endpoint, conf.s };
+	r = gx_pg_execp(c,
+		"INSERT INTO orchestration.sync_history (crm_source, sync_type, endpoint, "
+		"start_time, status, configuration, created_at) VALUES ('" CRM "', $1, $2, "
+		"clock_timestamp(), 'running', $3::jsonb, now()) RETURNING id", 3, p2);
+	printf("%s\n", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	gx_pg_run(c, "COMMIT");
+	PQfinish(c);
+	buf_free(&conf);
+	return 0;
+}
+
+static int cmd_finish(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "status", required_argument, 0, 's' },
+		{ "error", required_argument, 0, 'e' }, { 0 } };
+	const char *status = NULL, *error = NULL;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch == 's')
+			status = optarg;
+		else if (ch == 'e')
+			error = optarg;
+		else
+			usage(1);
+	}
+	if (optind != argc - 1 || !status)
+		usage(1);
+	if (strcmp(status, "success") && strcmp(status, "partial") && strcmp(status, "failed"))
+		gx_die(GX_EXIT_DATA, "--status: expected success, partial or failed, got '%s'", status);
+	gx_parse_count("run id", argv[optind]);
+	const char *p[] = { argv[optind], status, error };
+	PGconn *c = connect_db();
+	PGresult *r = gx_pg_execp(c,
+		"UPDATE orchestration.sync_history SET status = $2, end_time = clock_timestamp(), "
+		"error_message = COALESCE($3, error_message), performance_metrics = "
+		"performance_metrics || jsonb_build_object('duration_seconds', "
+		"round(extract(epoch FROM clock_timestamp() - start_time)::numeric, 3)) "
+		"WHERE id = $1::bigint AND status = 'running' RETURNING id", 3, p);
+	int n = PQntuples(r);
+	PQclear(r);
+	if (!n) {
+		r = gx_pg_execp(c, "SELECT status FROM orchestration.sync_history WHERE id = $1::bigint", 1, p);
+		if (!PQntuples(r))
+			gx_die(GX_EXIT_DATA, "run %s does not exist", argv[optind]);
+		gx_warn("run %s is not running (it ended as %s): left as it is",
+			argv[optind], PQgetvalue(r, 0, 0));
+		PQclear(r);
+	}
+	PQfinish(c);
+	return 0;
+}
+
+/* ---- checkpoint ------------------------------------------------------ */
+
+/* From the newest successful run that may move the checkpoint (not a dry
+ * run, not a manual backfill), derive where the next delta starts:
+ *  - a run cut short by --max-records ("more": true) resumes right after the
+ *    (cursor, key) of the last row it loaded, in the same walk (same since);
+ *  - a complete run starts the next one at the source clock it read before
+ *    extracting, minus the lookback (late commits of long transactions). */
+static const char checkpoint_sql[] =
+	"WITH last AS ("
+	" SELECT id, performance_metrics->'stream' AS s FROM orchestration.sync_history"
+	" WHERE crm_source = '" CRM "' AND sync_type = $1 AND status = 'success'"
+	" AND performance_metrics ? 'stream'"
+	" AND COALESCE(configuration->>'moves_checkpoint', 'true') = 'true'"
+	" ORDER BY start_time DESC, id DESC LIMIT 1)"
+	" SELECT id, CASE WHEN (s->>'more')::boolean THEN s->>'since' ELSE"
+	"  to_char((s->>'clock')::timestamp - make_interval(secs => $2::double precision),"
+	"          'YYYY-MM-DD HH24:MI:SS.US') END,"
+	" CASE WHEN (s->>'more')::boolean THEN (s->'last')::text END,"
+	" s->>'clock' FROM last";
+
+static int cmd_checkpoint(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "lookback", required_argument, 0, 'l' },
+		{ "args", no_argument, 0, 'a' }, { 0 } };
+	const char *lookback = "300";
+	int ch, as_args = 0;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch == 'l')
+			gx_parse_count("--lookback", lookback = optarg);
+		else if (ch == 'a')
+			as_args = 1;
+		else
+			usage(1);
+	}
+	if (optind != argc - 1)
+		usage(1);
+	const char *p[] = { argv[optind], lookback };
+	PGconn *c = connect_db();
+	PGresult *r = gx_pg_execp(c, checkpoint_sql, 2, p);
+	int have = PQntuples(r) == 1;
+	const char *since = have && !PQgetisnull(r, 0, 1) ? PQgetvalue(r, 0, 1) : NULL;
+	const char *after = have && !PQgetisnull(r, 0, 2) ? PQgetvalue(r, 0, 2) : NULL;
+
+	if (as_args) {
+		/* One gx-extract option or value per line, for `mapfile -t`. */
+		if (since)
+			printf("--since\n%s\n", since);
+		if (after)
+			printf("--after\n%s\n", after);
+	} else {
+		gx_buf b = GX_BUF_INIT;
+		buf_adds(&b, "{\"run\":");
+		buf_adds(&b, have ? PQgetvalue(r, 0, 0) : "null");
+		buf_adds(&b, ",\"since\":");
+		if (since)
+			json_add_str(&b, since, strlen(since));
+		else
+			buf_adds(&b, "null");
+		buf_addf(&b, ",\"after\":%s,\"lookback_seconds\":%s}\n", after ? after : "null",
+			 lookback);
+		gx_out(b.s, b.len);
+		buf_free(&b);
+	}
+	PQclear(r);
+	PQfinish(c);
+	return 0;
+}
+
+/* ---- last / list ----------------------------------------------------- */
+
+static const char list_sql[] =
+	"SELECT id, sync_type, status, to_char(start_time AT TIME ZONE 'UTC', "
+	"'YYYY-MM-DD HH24:MI:SS') || 'Z', COALESCE(round(extract(epoch FROM end_time - "
+	"start_time)::numeric, 1)::text, ''), records_processed, records_created, "
+	"records_updated, COALESCE(performance_metrics->>'unchanged', ''), records_failed, "
+	"COALESCE(configuration->>'mode', ''), COALESCE(replace(error_message, E'\\n', ' '), '') "
+	"FROM orchestration.sync_history WHERE crm_source = '" CRM "' "
+	"AND ($1::text IS NULL OR sync_type = $1) ORDER BY start_time DESC, id DESC LIMIT $2::int";
+
+static const char list_json_sql[] =
+	"SELECT row_to_json(h)::text FROM orchestration.sync_history h "
+	"WHERE crm_source = '" CRM "' AND ($1::text IS NULL OR sync_type = $1) "
+	"ORDER BY start_time DESC, id DESC LIMIT $2::int";
+
+static void print_runs(const char *entity, const char *limit, int json)
+{
+	const char *p[] = { entity, limit };
+	PGconn *c = connect_db();
+	PGresult *r = gx_pg_execp(c, json ? list_json_sql : list_sql, 2, p);
+
+	if (json) {
+		for (int i = 0; i < PQntuples(r); i++)
+			printf("%s\n", PQgetvalue(r, i, 0));
+	} else {
+		printf("%-6s %-22s %-8s %-20s %8s %9s %8s %8s %9s %8s %-8s %s\n", "id",
+		       "entity", "status", "started", "seconds", "processed", "created",
+		       "updated", "unchanged", "rejected", "mode", "error");
+		for (int i = 0; i < PQntuples(r); i++)
+			printf("%-6s %-22s %-8s %-20s %8s %9s %8s %8s %9s %8s %-8s %s\n",
+			       PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2),
+			       PQgetvalue(r, i, 3), PQgetvalue(r, i, 4), PQgetvalue(r, i, 5),
+			       PQgetvalue(r, i, 6), PQgetvalue(r, i, 7), PQgetvalue(r, i, 8),
+			       PQgetvalue(r, i, 9), PQgetvalue(r, i, 10), PQgetvalue(r, i, 11));
+	}
+	PQclear(r);
+	PQfinish(c);
+}
+
+static int cmd_list(int argc, char **argv, int only_last)
+{
+	static const struct option opts[] = {
+		{ "limit", required_argument, 0, 'n' },
+		{ "json", no_argument, 0, 'j' }, { 0 } };
+	const char *limit = only_last ? "1" : "20";
+	int ch, json = 0;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch == 'n' && !only_last)
+			gx_parse_count("--limit", limit = optarg);
+		else if (ch == 'j')
+			json = 1;
+		else
+			usage(1);
+	}
+	if (argc - optind > 1 || (only_last && argc - optind != 1))
+		usage(1);
+	print_runs(optind < argc ? argv[optind] : NULL, limit, json);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, 0, 'D' }, { "debug", no_argument, 0, 'g' },
+		{ "help", no_argument, 0, 'h' }, { "version", no_argument, 0, 'V' }, { 0 } };
+	int ch;
+
+	gx_init(argv[0]);
+	/* Options before the command only: "+" stops at the first non-option. */
+	while ((ch = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'D': conninfo = optarg; break;
+		case 'g': gx_debug_on = 1; break;
+		case 'h': usage(0);
+		case 'V': gx_version();
+		default: usage(1);
+		}
+	}
+	if (optind >= argc)
+		usage(1);
+	const char *cmd = argv[optind];
+	argc -= optind;
+	argv += optind;
+	optind = 0;	/* each command parses its own options (0: glibc restarts) */
+	int status;
+	if (!strcmp(cmd, "init"))
+		status = cmd_init(argc, argv);
+	else if (!strcmp(cmd, "lock"))
+		status = cmd_lock(argc, argv);
+	else if (!strcmp(cmd, "begin"))
+		status = cmd_begin(argc, argv);
+	else if (!strcmp(cmd, "finish"))
+		status = cmd_finish(argc, argv);
+	else if (!strcmp(cmd, "checkpoint"))
+		status = cmd_checkpoint(argc, argv);
+	else if (!strcmp(cmd, "last"))
+		status = cmd_list(argc, argv, 1);
+	else if (!strcmp(cmd, "list"))
+		status = cmd_list(argc, argv, 0);
+	else
+		gx_die(GX_EXIT_DATA, "unknown command '%s' (try --help)", cmd);
+	gx_flush();
+	return status;
+}
