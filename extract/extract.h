@@ -1,0 +1,92 @@
+/* gx-extract: the parts main.c puts together. */
+#ifndef GX_EXTRACT_H
+#define GX_EXTRACT_H
+
+#include <mysql.h>
+
+#include "gx.h"
+#include "stream.h"
+
+/* A query file: its directives and its SELECT, split where the bookkeeping
+ * columns go (right after SELECT and its modifiers). */
+struct query {
+	char *path;
+	int has_cursor;		/* an @cursor line was read */
+	char *cursor;		/* SQL expression, or NULL for `@cursor none` */
+	char **keys;		/* one or more SQL expressions */
+	size_t nkeys;
+	char **wheres;		/* @where conditions, ANDed */
+	size_t nwheres;
+	char *head;		/* "SELECT [modifiers]" */
+	char *tail;		/* the select list onward, no trailing ';' */
+};
+
+void query_load(struct query *q, const char *path);
+void query_free(struct query *q);
+
+/* A resume point: the end marker's "last" array, [cursor, key...]. */
+struct after_val {
+	enum gx_type type;	/* GX_NULL, GX_NUM or GX_STR */
+	gx_buf text;		/* the number's digits or the decoded string */
+};
+
+struct after {
+	struct after_val *v;
+	size_t n;
+	gx_buf json;		/* the array again, on one line, for the end marker */
+};
+
+void after_parse(struct after *a, const char *s);
+void after_free(struct after *a);
+
+/* The window: which rows of the query this run reads. */
+struct window {
+	const char *since, *until;	/* validated datetimes or NULL */
+	const struct after *after;	/* or NULL */
+	int has_limit;
+	unsigned long long limit;
+};
+
+/* Dies (status 1) unless the window fits the query: --since and --until
+ * need a cursor; --after needs [cursor, key...] with non-null keys. */
+void window_check(const struct query *q, const struct window *w);
+/* The SQL that reads the (checked) window: bookkeeping columns (cursor, keys) first,
+ * then the query's own; ordered by cursor then keys. */
+void query_sql(gx_buf *sql, const struct query *q, const struct window *w, MYSQL *my);
+
+/* Connects from GENIUS_DB_* and the option file (NULL for none) or dies
+ * with status 2. */
+MYSQL *db_connect(const char *option_file, unsigned connect_timeout,
+		  unsigned read_timeout);
+/* Runs a statement that returns nothing, or dies with status 2. */
+void db_exec(MYSQL *my, const char *sql);
+/* The source clock: NOW(6), the session and the system time zone. */
+struct db_clock {
+	char *now, *time_zone, *system_time_zone;
+};
+void db_clock(MYSQL *my, struct db_clock *c);
+void db_clock_free(struct db_clock *c);
+
+/* Appends the JSON for one value of field f (v NULL for SQL NULL); returns
+ * how many invalid UTF-8 sequences were replaced. */
+size_t value_add(gx_buf *b, const MYSQL_FIELD *f, const char *v, unsigned long len);
+/* 1 for DATE, DATETIME and TIMESTAMP: text "YYYY-MM-DD...", which sorts
+ * like the value. */
+int value_is_date(const MYSQL_FIELD *f);
+
+/* What one run read. */
+struct run {
+	unsigned long long records;	/* emitted */
+	unsigned long long null_cursor;	/* emitted with a NULL or zero cursor */
+	unsigned long long invalid_utf8; /* sequences replaced by U+FFFD */
+	int more;			/* --limit cut the run short */
+	gx_buf last;			/* [cursor, key...] of the last record */
+};
+
+/* Runs sql (whose first nbk columns are the cursor, if has_cursor, and the
+ * keys) and writes a record per row, at most w->limit; dies with status 2
+ * on a server error, before any end marker. */
+void rows_stream(MYSQL *my, const char *sql, size_t nbk, int has_cursor,
+		 const struct window *w, struct run *r);
+
+#endif

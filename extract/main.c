@@ -1,0 +1,388 @@
+/*
+ * gx-extract - stream a window of a Genius (MySQL/MariaDB) query as NDJSON
+ *
+ * SYNOPSIS
+ *	gx-extract --query FILE [--since DT] [--until DT] [--after JSON]
+ *		   [--limit N] [--timeout S] [--read-timeout S]
+ *		   [--defaults-file FILE] [--debug]
+ *	gx-extract --entity NAME ...
+ *	gx-extract --now
+ *	gx-extract --help | --version
+ *
+ * DESCRIPTION
+ *	Runs the query file's SELECT on the source, restricted to a window of
+ *	its cursor and ordered by (cursor, key), and writes one JSON object
+ *	per row to stdout, keyed by column name, then the end marker
+ *	{"@gx":"end","records":N,...} - only after the whole window was read.
+ *	Values keep the server's text: numbers unquoted with its digits,
+ *	dates and times as strings untouched (zero dates too), BIT as a
+ *	number, binary strings in base64, other strings as JSON strings with
+ *	invalid UTF-8 replaced by U+FFFD (counted, and warned about).
+ *
+ *	The query file holds directives in comments, then one SELECT without
+ *	WHERE, ORDER BY or LIMIT:
+ *		-- @cursor a.updated_at		(or: none)
+ *		-- @key a.id			(comma separated)
+ *		-- @where a.is_test = 0		(optional, ANDed)
+ *		SELECT a.id, ... FROM appointment a ...
+ *	gx-extract puts the cursor and keys first in the select list (they
+ *	are not emitted), adds the window as WHERE, orders by them, and adds
+ *	LIMIT. So the select list cannot start with a bare * (write t.*),
+ *	and column names must be distinct: they are the records' keys.
+ *
+ * OPTIONS
+ *	--query FILE	the query file.
+ *	--entity NAME	the query file $GX_QUERIES/NAME.sql; GX_QUERIES
+ *			defaults to ../extract/queries beside the binary.
+ *	--since DT	rows whose cursor is >= DT, plus every row whose
+ *			cursor is NULL or a zero date: those have no place in
+ *			time, so they come in every delta rather than never
+ *			(counted as "null_cursor" in the end marker).
+ *	--until DT	rows whose cursor is < DT (NULL cursors excluded).
+ *			DT is YYYY-MM-DD or YYYY-MM-DD HH:MM:SS[.ffffff], in
+ *			the source's own DATETIME terms (no time zone shift).
+ *	--after JSON	rows strictly after this (cursor, key...) in the
+ *			stream's order, NULL cursors first: the end marker's
+ *			"last" of an earlier run, e.g. '["2024-06-15
+ *			12:34:56",42]'; just [key...] when @cursor is none.
+ *	--limit N	at most N records; "more":true in the end marker
+ *			when rows were left (resume with --after "last").
+ *	--timeout S	seconds to wait for the connection (default 30).
+ *	--read-timeout S  seconds the server may stay silent while we wait
+ *			for a reply (default 3600; 0: no limit).
+ *	--defaults-file FILE  a MySQL option file whose [client] group gives
+ *			connection settings (also GENIUS_DB_OPTION_FILE).
+ *	--now		print the source clock as one line and exit:
+ *			{"@gx":"now","now":"...","time_zone":"...",
+ *			"system_time_zone":"..."}
+ *	--debug		log the settings (never the password) and the SQL.
+ *
+ * ENVIRONMENT
+ *	GENIUS_DB_HOST, GENIUS_DB_PORT, GENIUS_DB_USER, GENIUS_DB_PASSWORD,
+ *	GENIUS_DB_NAME, GENIUS_DB_SOCKET: override the option file's values.
+ *	GX_QUERIES: where --entity finds query files. GX_DEBUG=1: --debug.
+ *
+ * END MARKER
+ *	{"@gx":"end","records":N,"entity":E,"clock":NOW(6) read before the
+ *	query,"since":S|null,"until":U|null,"after":[..]|null,"limit":N|null,
+ *	"more":bool,"last":[cursor,key...]|null,"null_cursor":M,
+ *	"invalid_utf8":K}
+ *
+ * EXIT STATUS
+ *	0 success, 1 bad usage or query file, 2 cannot connect or the server
+ *	failed (then no end marker is written), 5 internal error.
+ */
+#include "extract.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct opts {
+	const char *query, *entity, *after, *defaults_file;
+	struct window w;
+	unsigned timeout, read_timeout;
+	int now;
+};
+
+static noreturn void usage(void)
+{
+	printf(
+"usage: gx-extract --query FILE | --entity NAME [--since DT] [--until DT]\n"
+"                  [--after JSON] [--limit N] [--timeout S] [--read-timeout S]\n"
+"                  [--defaults-file FILE] [--debug]\n"
+"       gx-extract --now | --help | --version\n"
+"Streams the query's rows in the window as NDJSON, ordered by (cursor, key),\n"
+"then the end marker {\"@gx\":\"end\",\"records\":N,...,\"more\":B,\"last\":[...]}.\n"
+"\n"
+"  --query FILE        query file: -- @cursor EXPR|none, -- @key EXPR[, ...],\n"
+"                      [-- @where COND], then one SELECT (no WHERE/ORDER/LIMIT)\n"
+"  --entity NAME       the query $GX_QUERIES/NAME.sql\n"
+"                      (default GX_QUERIES: ../extract/queries beside the binary)\n"
+"  --since DT          cursor >= DT, plus rows whose cursor is NULL or a zero date\n"
+"  --until DT          cursor < DT    (DT: YYYY-MM-DD[ HH:MM:SS[.ffffff]])\n"
+"  --after JSON        resume strictly after [cursor, key...], the end marker's \"last\"\n"
+"  --limit N           at most N records; \"more\":true when rows were left\n"
+"  --timeout S         connect timeout in seconds (default 30)\n"
+"  --read-timeout S    longest silence from the server (default 3600; 0: none)\n"
+"  --defaults-file F   MySQL option file, [client] group (or GENIUS_DB_OPTION_FILE)\n"
+"  --now               print the source clock as one JSON line and exit\n"
+"  --debug             log settings and SQL to stderr (never the password)\n"
+"  -h, --help          this text\n"
+"      --version       print the version\n"
+"\n"
+"Connection: GENIUS_DB_HOST, GENIUS_DB_PORT, GENIUS_DB_USER, GENIUS_DB_PASSWORD,\n"
+"GENIUS_DB_NAME, GENIUS_DB_SOCKET (override the option file's values).\n"
+"\n"
+"example:\n"
+"  gx-extract --entity appointments --since '2024-06-01' --limit 50000 | jq -c .\n");
+	gx_flush();
+	exit(0);
+}
+
+static noreturn void bad_usage(const char *fmt, const char *arg)
+{
+	gx_die(GX_EXIT_DATA, fmt, arg);
+}
+
+static const char *datetime(const char *opt, const char *s)
+{
+	if (!gx_valid_datetime(s))
+		gx_die(GX_EXIT_DATA, "%s: not YYYY-MM-DD or YYYY-MM-DD HH:MM:SS"
+		       "[.ffffff]: '%s'", opt, s);
+	return s;
+}
+
+static unsigned seconds(const char *opt, const char *s)
+{
+	unsigned long long v = gx_parse_count(opt, s);
+
+	if (v > 31536000)
+		gx_die(GX_EXIT_DATA, "%s: more than a year: '%s'", opt, s);
+	return (unsigned)v;
+}
+
+static void parse_options(struct opts *o, int argc, char **argv)
+{
+	enum { O_QUERY = 256, O_ENTITY, O_SINCE, O_UNTIL, O_AFTER, O_LIMIT,
+	       O_TIMEOUT, O_READ_TIMEOUT, O_DEFAULTS, O_NOW, O_DEBUG, O_VERSION };
+	static const struct option longopts[] = {
+		{ "query", required_argument, NULL, O_QUERY },
+		{ "entity", required_argument, NULL, O_ENTITY },
+		{ "since", required_argument, NULL, O_SINCE },
+		{ "until", required_argument, NULL, O_UNTIL },
+		{ "after", required_argument, NULL, O_AFTER },
+		{ "limit", required_argument, NULL, O_LIMIT },
+		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "read-timeout", required_argument, NULL, O_READ_TIMEOUT },
+		{ "defaults-file", required_argument, NULL, O_DEFAULTS },
+		{ "now", no_argument, NULL, O_NOW },
+		{ "debug", no_argument, NULL, O_DEBUG },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, O_VERSION },
+		{ NULL, 0, NULL, 0 }
+	};
+	int c;
+
+	memset(o, 0, sizeof *o);
+	o->timeout = 30;
+	o->read_timeout = 3600;
+	o->defaults_file = getenv("GENIUS_DB_OPTION_FILE");
+	if (o->defaults_file && !*o->defaults_file)
+		o->defaults_file = NULL;
+	opterr = 0;	/* one message of our own, below */
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (c) {
+		case O_QUERY: o->query = optarg; break;
+		case O_ENTITY: o->entity = optarg; break;
+		case O_SINCE: o->w.since = datetime("--since", optarg); break;
+		case O_UNTIL: o->w.until = datetime("--until", optarg); break;
+		case O_AFTER: o->after = optarg; break;
+		case O_LIMIT:
+			o->w.has_limit = 1;
+			o->w.limit = gx_parse_count("--limit", optarg);
+			if (o->w.limit >= 1ULL << 62)
+				bad_usage("--limit: too large: '%s'", optarg);
+			break;
+		case O_TIMEOUT: o->timeout = seconds("--timeout", optarg); break;
+		case O_READ_TIMEOUT:
+			o->read_timeout = seconds("--read-timeout", optarg);
+			break;
+		case O_DEFAULTS: o->defaults_file = optarg; break;
+		case O_NOW: o->now = 1; break;
+		case O_DEBUG: gx_debug_on = 1; break;
+		case 'h': usage();
+		case O_VERSION: gx_version();
+		case ':':
+			bad_usage("option '%s' needs a value (see --help)",
+				  argv[optind - 1]);
+		default:
+			bad_usage("unknown option '%s' (see --help)", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		bad_usage("unexpected argument '%s' (see --help)", argv[optind]);
+	if (o->now) {
+		if (o->query || o->entity || o->w.since || o->w.until || o->after ||
+		    o->w.has_limit)
+			bad_usage("%s", "--now takes no query or window options");
+	} else if (!o->query == !o->entity) {
+		bad_usage("%s", "give exactly one of --query FILE and --entity NAME "
+			  "(see --help)");
+	}
+	if (o->defaults_file && access(o->defaults_file, R_OK))
+		bad_usage("cannot read option file '%s'", o->defaults_file);
+}
+
+/* $GX_QUERIES/NAME.sql, GX_QUERIES defaulting to ../extract/queries beside
+ * the binary (symbolic links resolved), so an installed tree finds its own. */
+static char *entity_query(const char *name)
+{
+	const char *dir = getenv("GX_QUERIES");
+	gx_buf path = GX_BUF_INIT;
+	char exe[4096];
+	ssize_t n;
+
+	if (!*name || name[0] == '.' || strspn(name, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") != strlen(name))
+		gx_die(GX_EXIT_DATA, "--entity: not an entity name: '%s'", name);
+	if (dir && *dir) {
+		buf_addf(&path, "%s/%s.sql", dir, name);
+		return path.s;
+	}
+	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n <= 0 || (size_t)n >= sizeof exe - 1)
+		gx_die(GX_EXIT_DATA, "cannot find the binary's directory: set GX_QUERIES");
+	exe[n] = '\0';
+	*strrchr(exe, '/') = '\0';
+	buf_addf(&path, "%s/../extract/queries/%s.sql", exe, name);
+	return path.s;
+}
+
+/* The entity's name for the end marker: NAME, or FILE's base name. */
+static char *entity_name(const struct opts *o)
+{
+	const char *base;
+	size_t n;
+
+	if (o->entity)
+		return gx_strdup(o->entity);
+	base = strrchr(o->query, '/') ? strrchr(o->query, '/') + 1 : o->query;
+	n = strlen(base);
+	if (n > 4 && !strcmp(base + n - 4, ".sql"))
+		n -= 4;
+	return gx_strndup(base, n);
+}
+
+/* The SQL a line at a time: a debug line has a bounded length. */
+static void debug_sql(const char *sql)
+{
+	const char *p = sql;
+
+	while (gx_debug_on && *p) {
+		size_t n = strcspn(p, "\n");
+		gx_debug("%s%.*s", p == sql ? "query: " : "  ", (int)n, p);
+		p += n + (p[n] == '\n');
+	}
+}
+
+static void print_now(const struct db_clock *c)
+{
+	gx_buf b = GX_BUF_INIT;
+
+	buf_adds(&b, "{\"@gx\":\"now\",\"now\":");
+	json_add_str(&b, c->now, strlen(c->now));
+	buf_adds(&b, ",\"time_zone\":");
+	json_add_str(&b, c->time_zone, strlen(c->time_zone));
+	buf_adds(&b, ",\"system_time_zone\":");
+	json_add_str(&b, c->system_time_zone, strlen(c->system_time_zone));
+	buf_adds(&b, "}\n");
+	gx_out(b.s, b.len);
+	buf_free(&b);
+}
+
+static void add_opt_str(gx_buf *b, const char *key, const char *v)
+{
+	buf_addf(b, ",\"%s\":", key);
+	if (v)
+		json_add_str(b, v, strlen(v));
+	else
+		buf_adds(b, "null");
+}
+
+static void print_end(const char *entity, const struct db_clock *c,
+		      const struct window *w, const struct run *r)
+{
+	gx_buf b = GX_BUF_INIT;
+
+	buf_addf(&b, "{\"@gx\":\"end\",\"records\":%llu", r->records);
+	add_opt_str(&b, "entity", entity);
+	add_opt_str(&b, "clock", c->now);
+	add_opt_str(&b, "since", w->since);
+	add_opt_str(&b, "until", w->until);
+	buf_addf(&b, ",\"after\":%s", w->after ? w->after->json.s : "null");
+	if (w->has_limit)
+		buf_addf(&b, ",\"limit\":%llu", w->limit);
+	else
+		buf_adds(&b, ",\"limit\":null");
+	buf_addf(&b, ",\"more\":%s,\"last\":%s,\"null_cursor\":%llu,"
+		 "\"invalid_utf8\":%llu}\n", r->more ? "true" : "false",
+		 r->records ? r->last.s : "null", r->null_cursor, r->invalid_utf8);
+	gx_out(b.s, b.len);
+	buf_free(&b);
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	struct query q;
+	struct after after;
+	struct db_clock clock;
+	struct run run = { 0 };
+	gx_buf sql = GX_BUF_INIT;
+	char *path = NULL, *entity = NULL;
+	double t0;
+	MYSQL *my;
+
+	gx_init(argv[0]);
+	parse_options(&o, argc, argv);
+	t0 = gx_clock();
+
+	/* --now: the source clock, that is all. */
+	if (o.now) {
+		my = db_connect(o.defaults_file, o.timeout, o.read_timeout);
+		db_clock(my, &clock);
+		print_now(&clock);
+		gx_flush();
+		db_clock_free(&clock);
+		mysql_close(my);
+		mysql_library_end();
+		return 0;
+	}
+
+	/* 1. The query file and the window, checked before connecting. */
+	path = o.entity ? entity_query(o.entity) : gx_strdup(o.query);
+	entity = entity_name(&o);
+	query_load(&q, path);
+	if (o.after) {
+		after_parse(&after, o.after);
+		o.w.after = &after;
+	}
+	window_check(&q, &o.w);
+
+	/* 2. Connect; let a slow reader downstream hold us as long as it
+	 *    needs without the server dropping us mid-stream. The session
+	 *    time zone stays the server's: cursors compare as stored. */
+	my = db_connect(o.defaults_file, o.timeout, o.read_timeout);
+	db_exec(my, "SET SESSION net_write_timeout = 86400");
+
+	/* 3. The source clock, before the query: the next delta's start. */
+	db_clock(my, &clock);
+
+	/* 4. The window's SQL; 5. the rows; 6. the end marker. */
+	query_sql(&sql, &q, &o.w, my);
+	debug_sql(sql.s);
+	rows_stream(my, sql.s, q.nkeys + (q.cursor != NULL), q.cursor != NULL,
+		    &o.w, &run);
+	if (run.invalid_utf8)
+		gx_warn("%llu invalid UTF-8 sequences replaced", run.invalid_utf8);
+	print_end(entity, &clock, &o.w, &run);
+	gx_flush();
+
+	double secs = gx_clock() - t0;
+	fprintf(stderr, "%s: %llu records in %.2f s (%.0f rows/s)\n", gx_prog,
+		run.records, secs, secs > 0 ? (double)run.records / secs : 0.0);
+
+	mysql_close(my);
+	mysql_library_end();
+	db_clock_free(&clock);
+	buf_free(&sql);
+	buf_free(&run.last);
+	if (o.after)
+		after_free(&after);
+	query_free(&q);
+	free(path);
+	free(entity);
+	return 0;
+}

@@ -1,0 +1,537 @@
+/* Query files and the SQL that reads one window of them.
+ *
+ * A query file is directives in SQL comments, then one SELECT without
+ * WHERE, ORDER BY or LIMIT:
+ *   -- @cursor a.updated_at        (or `none`)
+ *   -- @key a.id                   (comma separated, in order)
+ *   -- @where a.deleted = 0        (optional, repeatable; ANDed)
+ *   SELECT a.id, ... FROM appointment a LEFT JOIN ...
+ * A small SQL lexer finds the SELECT and checks the rest, so that quoted
+ * text, comments and parentheses never confuse us. */
+#include "extract.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define MAX_QUERY_FILE (1 << 20)
+
+enum tok { T_END, T_BAD, T_SPACE, T_COMMENT, T_WORD, T_STR, T_OPEN,
+	   T_CLOSE, T_COMMA, T_SEMI, T_OTHER };
+
+static int word_char(int c)
+{
+	return isalnum(c) || c == '_' || c == '$' || c >= 0x80;
+}
+
+/* The token at s[*i] (MySQL's lexical rules); advances *i past it. */
+static enum tok lex(const char *str, size_t n, size_t *pos)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = *pos;
+	enum tok t;
+
+	if (i >= n)
+		return T_END;
+	if (isspace(s[i])) {
+		while (i < n && isspace(s[i]))
+			i++;
+		t = T_SPACE;
+	} else if (s[i] == '#' || (s[i] == '-' && i + 1 < n && s[i + 1] == '-' &&
+				   (i + 2 == n || s[i + 2] <= ' '))) {
+		while (i < n && s[i] != '\n')
+			i++;
+		t = T_COMMENT;
+	} else if (s[i] == '/' && i + 1 < n && s[i + 1] == '*') {
+		for (i += 2; i + 1 < n && !(s[i] == '*' && s[i + 1] == '/'); i++)
+			;
+		if (i + 1 >= n)
+			return T_BAD;
+		i += 2;
+		t = T_COMMENT;
+	} else if (s[i] == '\'' || s[i] == '"' || s[i] == '`') {
+		unsigned char q = s[i++];
+		for (;;) {
+			if (i >= n)
+				return T_BAD;
+			if (s[i] == '\\' && q != '`')
+				i += 2;
+			else if (s[i] == q && i + 1 < n && s[i + 1] == q)
+				i += 2;
+			else if (s[i++] == q)
+				break;
+		}
+		t = T_STR;
+	} else if (word_char(s[i])) {
+		while (i < n && word_char(s[i]))
+			i++;
+		t = T_WORD;
+	} else {
+		t = s[i] == '(' ? T_OPEN : s[i] == ')' ? T_CLOSE :
+		    s[i] == ',' ? T_COMMA : s[i] == ';' ? T_SEMI : T_OTHER;
+		i++;
+	}
+	*pos = i;
+	return t;
+}
+
+static int word_is(const char *s, size_t n, const char *w)
+{
+	return strlen(w) == n && !strncasecmp(s, w, n);
+}
+
+static int word_in(const char *s, size_t n, const char *const *list)
+{
+	for (; *list; list++)
+		if (word_is(s, n, *list))
+			return 1;
+	return 0;
+}
+
+static char *trimmed(const char *s, size_t n)
+{
+	while (n && isspace((unsigned char)*s))
+		s++, n--;
+	while (n && isspace((unsigned char)s[n - 1]))
+		n--;
+	return gx_strndup(s, n);
+}
+
+static void *add_item(void *arr, size_t *n, size_t size)
+{
+	arr = gx_realloc(arr, (*n + 1) * size);
+	(*n)++;
+	return arr;
+}
+
+/* @key's value: expressions split at the commas outside parentheses. */
+static void parse_keys(struct query *q, const char *v)
+{
+	size_t n = strlen(v), i = 0, from = 0;
+	int depth = 0;
+
+	for (;;) {
+		size_t at = i;
+		enum tok t = lex(v, n, &i);
+
+		if (t == T_BAD)
+			gx_die(GX_EXIT_DATA, "%s: @key: unterminated quote", q->path);
+		if (t == T_OPEN)
+			depth++;
+		if (t == T_CLOSE)
+			depth--;
+		if (t == T_END || (t == T_COMMA && depth == 0)) {
+			char *k = trimmed(v + from, at - from);
+			if (!*k)
+				gx_die(GX_EXIT_DATA, "%s: @key: empty expression", q->path);
+			q->keys = add_item(q->keys, &q->nkeys, sizeof *q->keys);
+			q->keys[q->nkeys - 1] = k;
+			from = i;
+		}
+		if (t == T_END)
+			break;
+	}
+}
+
+/* A `-- @name value` comment line before the SELECT. */
+static void directive(struct query *q, const char *c, size_t n)
+{
+	size_t w;
+	char *v;
+
+	while (n && isspace((unsigned char)*c))
+		c++, n--;
+	if (!n || *c != '@')
+		return;
+	c++, n--;
+	for (w = 0; w < n && word_char((unsigned char)c[w]); w++)
+		;
+	v = trimmed(c + w, n - w);
+	if (!*v)
+		gx_die(GX_EXIT_DATA, "%s: @%.*s needs a value", q->path, (int)w, c);
+	if (word_is(c, w, "cursor")) {
+		if (q->has_cursor)
+			gx_die(GX_EXIT_DATA, "%s: more than one @cursor", q->path);
+		q->has_cursor = 1;
+		if (strcasecmp(v, "none"))
+			q->cursor = v;
+		else
+			free(v);
+	} else if (word_is(c, w, "key")) {
+		if (q->nkeys)
+			gx_die(GX_EXIT_DATA, "%s: more than one @key line", q->path);
+		parse_keys(q, v);
+		free(v);
+	} else if (word_is(c, w, "where")) {
+		q->wheres = add_item(q->wheres, &q->nwheres, sizeof *q->wheres);
+		q->wheres[q->nwheres - 1] = v;
+	} else {
+		gx_die(GX_EXIT_DATA, "%s: unknown directive @%.*s "
+		       "(known: @cursor, @key, @where)", q->path, (int)w, c);
+	}
+}
+
+static void read_file(gx_buf *b, const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char chunk[8192];
+	size_t n;
+
+	if (!f)
+		gx_die(GX_EXIT_DATA, "%s: %s", path, strerror(errno));
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+		buf_add(b, chunk, n);
+		if (b->len > MAX_QUERY_FILE)
+			gx_die(GX_EXIT_DATA, "%s: larger than %d bytes", path,
+			       MAX_QUERY_FILE);
+	}
+	if (ferror(f))
+		gx_die(GX_EXIT_DATA, "%s: %s", path, strerror(errno));
+	fclose(f);
+	if (memchr(b->s ? b->s : "", '\0', b->len))
+		gx_die(GX_EXIT_DATA, "%s: holds a NUL byte", path);
+}
+
+void query_load(struct query *q, const char *path)
+{
+	static const char *const modifiers[] = {
+		"ALL", "DISTINCT", "DISTINCTROW", "HIGH_PRIORITY", "STRAIGHT_JOIN",
+		"SQL_SMALL_RESULT", "SQL_BIG_RESULT", "SQL_BUFFER_RESULT",
+		"SQL_CACHE", "SQL_NO_CACHE", "SQL_CALC_FOUND_ROWS", NULL
+	};
+	/* Clauses that would have to come after the WHERE we append, or
+	 * that make it more than one plain SELECT. */
+	static const char *const clauses[] = {
+		"WHERE", "GROUP", "HAVING", "ORDER", "LIMIT", "UNION", "EXCEPT",
+		"INTERSECT", "INTO", "WINDOW", "PROCEDURE", NULL
+	};
+	gx_buf b = GX_BUF_INIT;
+	size_t i = 0, at, sel, ins, end;
+	int depth = 0, semi = 0;
+	enum tok t;
+
+	memset(q, 0, sizeof *q);
+	q->path = gx_strdup(path);
+	read_file(&b, path);
+	const char *s = b.s ? b.s : "";
+
+	/* Directives, then the SELECT keyword. */
+	for (;;) {
+		at = i;
+		t = lex(s, b.len, &i);
+		if (t == T_SPACE)
+			continue;
+		if (t == T_COMMENT) {
+			if (s[at] == '-')
+				directive(q, s + at + 2, i - at - 2);
+			continue;
+		}
+		if (t == T_WORD && word_is(s + at, i - at, "SELECT"))
+			break;
+		if (t == T_END)
+			gx_die(GX_EXIT_DATA, "%s: no SELECT", path);
+		if (t == T_BAD)
+			gx_die(GX_EXIT_DATA, "%s: unterminated comment", path);
+		gx_die(GX_EXIT_DATA, "%s: expected SELECT, found '%.*s'", path,
+		       (int)(i - at), s + at);
+	}
+	sel = at;
+	ins = i;
+	/* The bookkeeping columns go after the modifiers (SELECT DISTINCT). */
+	for (;;) {
+		at = i;
+		t = lex(s, b.len, &i);
+		if (t == T_SPACE || t == T_COMMENT)
+			continue;
+		if (t == T_WORD && word_in(s + at, i - at, modifiers)) {
+			ins = i;
+			continue;
+		}
+		if (t == T_OTHER && s[at] == '*')
+			gx_die(GX_EXIT_DATA, "%s: write SELECT t.* (the table or "
+			       "its alias): a bare * cannot follow the cursor and "
+			       "key columns gx-extract puts first", path);
+		break;
+	}
+	/* The rest: one statement, no clause we must add ourselves. */
+	i = end = ins;
+	for (;;) {
+		at = i;
+		t = lex(s, b.len, &i);
+		if (t == T_END)
+			break;
+		if (t == T_SPACE)
+			continue;
+		if (t == T_COMMENT) {
+			const char *c = s + at + 2;
+			while (s[at] == '-' && c < s + i && isspace((unsigned char)*c))
+				c++;
+			if (s[at] == '-' && c < s + i && *c == '@')
+				gx_die(GX_EXIT_DATA, "%s: directives must come before "
+				       "the SELECT", path);
+			continue;
+		}
+		if (t == T_BAD)
+			gx_die(GX_EXIT_DATA, "%s: unterminated quote or comment", path);
+		if (semi)
+			gx_die(GX_EXIT_DATA, "%s: more than one statement", path);
+		if (t == T_SEMI && depth == 0) {
+			semi = 1;
+			continue;
+		}
+		if (t == T_OPEN)
+			depth++;
+		if (t == T_CLOSE && --depth < 0)
+			gx_die(GX_EXIT_DATA, "%s: unbalanced ')'", path);
+		if (t == T_WORD && depth == 0 && word_in(s + at, i - at, clauses))
+			gx_die(GX_EXIT_DATA, "%s: the SELECT must not have %.*s "
+			       "(gx-extract adds WHERE, ORDER BY and LIMIT; "
+			       "use -- @where)", path, (int)(i - at), s + at);
+		end = i;
+	}
+	if (depth)
+		gx_die(GX_EXIT_DATA, "%s: unbalanced '('", path);
+	if (!q->has_cursor)
+		gx_die(GX_EXIT_DATA, "%s: no -- @cursor line "
+		       "(an SQL expression, or 'none')", path);
+	if (!q->nkeys)
+		gx_die(GX_EXIT_DATA, "%s: no -- @key line", path);
+	q->head = gx_strndup(s + sel, ins - sel);
+	q->tail = gx_strndup(s + ins, end - ins);
+	buf_free(&b);
+}
+
+void query_free(struct query *q)
+{
+	for (size_t i = 0; i < q->nkeys; i++)
+		free(q->keys[i]);
+	for (size_t i = 0; i < q->nwheres; i++)
+		free(q->wheres[i]);
+	free(q->keys);
+	free(q->wheres);
+	free(q->cursor);
+	free(q->path);
+	free(q->head);
+	free(q->tail);
+}
+
+/* --after: a JSON array of null, numbers and strings, nothing else. */
+static size_t skip_ws(const char *s, size_t i)
+{
+	while (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')
+		i++;
+	return i;
+}
+
+static noreturn void bad_after(const char *why)
+{
+	gx_die(GX_EXIT_DATA, "--after: %s (expected a JSON array like "
+	       "[\"2024-06-15 12:34:56\",42], the end marker's \"last\")", why);
+}
+
+void after_parse(struct after *a, const char *s)
+{
+	size_t i = skip_ws(s, 0);
+
+	memset(a, 0, sizeof *a);
+	if (s[i++] != '[')
+		bad_after("not an array");
+	buf_addc(&a->json, '[');
+	i = skip_ws(s, i);
+	if (s[i] == ']')
+		bad_after("empty array");
+	for (;;) {
+		struct after_val *v;
+		size_t j = i;
+
+		a->v = add_item(a->v, &a->n, sizeof *a->v);
+		v = &a->v[a->n - 1];
+		memset(v, 0, sizeof *v);
+		if (a->n > 1)
+			buf_addc(&a->json, ',');
+		if (!strncmp(s + i, "null", 4)) {
+			v->type = GX_NULL;
+			j = i + 4;
+			buf_adds(&a->json, "null");
+		} else if (s[i] == '"') {
+			int has_nul;
+			for (j = i + 1; s[j] && s[j] != '"'; j++)
+				if (s[j] == '\\' && s[j + 1])
+					j++;
+			if (!s[j])
+				bad_after("unterminated string");
+			if (json_unescape(&v->text, s + i + 1, j - i - 1, &has_nul) < 0)
+				bad_after("bad string");
+			v->type = GX_STR;
+			j++;
+			json_add_str(&a->json, v->text.s ? v->text.s : "", v->text.len);
+		} else {
+			while (s[j] && strchr("+-.eE0123456789", s[j]))
+				j++;
+			if (!json_num_valid(s + i, j - i))
+				bad_after(j == i ? "values must be null, numbers or strings"
+				      : "bad number");
+			v->type = GX_NUM;
+			buf_add(&v->text, s + i, j - i);
+			buf_add(&a->json, s + i, j - i);
+		}
+		i = skip_ws(s, j);
+		if (s[i] == ']')
+			break;
+		if (s[i++] != ',')
+			bad_after("expected ',' or ']'");
+		i = skip_ws(s, i);
+	}
+	buf_addc(&a->json, ']');
+	if (s[skip_ws(s, i + 1)])
+		bad_after("text after the array");
+}
+
+void after_free(struct after *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		buf_free(&a->v[i].text);
+	free(a->v);
+	buf_free(&a->json);
+}
+
+/* A quoted SQL string literal, escaped for the connection's charset and
+ * sql_mode. */
+static void add_literal(gx_buf *b, MYSQL *my, const char *s, size_t n)
+{
+	unsigned long len;
+
+	buf_grow(b, 2 * n + 3);
+	b->s[b->len++] = '\'';
+	len = mysql_real_escape_string(my, b->s + b->len, s, n);
+	if (len == (unsigned long)-1)
+		gx_die(GX_EXIT_BUG, "cannot escape a literal: %s", mysql_error(my));
+	b->len += len;
+	buf_addc(b, '\'');
+}
+
+static void add_value(gx_buf *b, MYSQL *my, const struct after_val *v)
+{
+	if (v->type == GX_NUM)
+		buf_add(b, v->text.s, v->text.len);
+	else
+		add_literal(b, my, v->text.s ? v->text.s : "", v->text.len);
+}
+
+/* (k1, k2, ...) > (K1, K2, ...) spelled out so that the server can use an
+ * index: k1 > K1 OR (k1 = K1 AND (k2 > K2 OR ...)). */
+static void add_keys_after(gx_buf *b, MYSQL *my, const struct query *q,
+			   const struct after_val *v)
+{
+	for (size_t i = 0; i < q->nkeys; i++) {
+		if (i + 1 < q->nkeys)
+			buf_adds(b, "(");
+		buf_addf(b, "%s > ", q->keys[i]);
+		add_value(b, my, &v[i]);
+		if (i + 1 < q->nkeys) {
+			buf_addf(b, " OR (%s = ", q->keys[i]);
+			add_value(b, my, &v[i]);
+			buf_adds(b, " AND ");
+		}
+	}
+	for (size_t i = 1; i < q->nkeys; i++)
+		buf_adds(b, "))");
+}
+
+static void add_after(gx_buf *b, MYSQL *my, const struct query *q,
+		      const struct after *a)
+{
+	const struct after_val *keys = a->v + (q->cursor != NULL);
+	const char *c = q->cursor;
+
+	if (!c) {
+		buf_addc(b, '(');
+		add_keys_after(b, my, q, keys);
+		buf_addc(b, ')');
+	} else if (a->v[0].type == GX_NULL) {
+		/* NULL sorts first: after (NULL, K) come the NULLs with a
+		 * greater key, then every non-NULL cursor. */
+		buf_addf(b, "((%s IS NULL AND ", c);
+		add_keys_after(b, my, q, keys);
+		buf_addf(b, ") OR %s IS NOT NULL)", c);
+	} else {
+		buf_addf(b, "(%s > ", c);
+		add_value(b, my, &a->v[0]);
+		buf_addf(b, " OR (%s = ", c);
+		add_value(b, my, &a->v[0]);
+		buf_adds(b, " AND ");
+		add_keys_after(b, my, q, keys);
+		buf_adds(b, "))");
+	}
+}
+
+void window_check(const struct query *q, const struct window *w)
+{
+	const struct after *a = w->after;
+	const char *c = q->cursor;
+
+	if (!c && (w->since || w->until))
+		gx_die(GX_EXIT_DATA, "%s has @cursor none: --since and --until "
+		       "do not apply", q->path);
+	if (!a)
+		return;
+	if (a->n != q->nkeys + (c != NULL))
+		gx_die(GX_EXIT_DATA, "--after: %s has %zu values, expected %zu "
+		       "(%s%zu key%s)", a->json.s, a->n, q->nkeys + (c != NULL),
+		       c ? "the cursor and " : "", q->nkeys, q->nkeys > 1 ? "s" : "");
+	if (c && a->v[0].type == GX_NUM)
+		gx_die(GX_EXIT_DATA, "--after: the cursor must be a string or null");
+	for (size_t i = c != NULL; i < a->n; i++)
+		if (a->v[i].type == GX_NULL)
+			gx_die(GX_EXIT_DATA, "--after: a key cannot be null");
+}
+
+static void add_cond(gx_buf *b, int *n)
+{
+	buf_adds(b, (*n)++ ? "\n  AND " : "\nWHERE ");
+}
+
+void query_sql(gx_buf *sql, const struct query *q, const struct window *w, MYSQL *my)
+{
+	const char *c = q->cursor;
+	size_t nbk = q->nkeys + (c != NULL);
+	int n = 0;
+
+	buf_addf(sql, "%s ", q->head);
+	if (c)
+		buf_addf(sql, "%s, ", c);
+	for (size_t i = 0; i < q->nkeys; i++)
+		buf_addf(sql, "%s, ", q->keys[i]);
+	buf_adds(sql, q->tail + strspn(q->tail, " \t\r\n"));
+	if (w->since) {
+		/* A NULL or zero cursor has no place in time: such rows come
+		 * in every delta rather than never. */
+		add_cond(sql, &n);
+		buf_addf(sql, "(%s IS NULL OR %s < '1000-01-01' OR %s >= ", c, c, c);
+		add_literal(sql, my, w->since, strlen(w->since));
+		buf_addc(sql, ')');
+	}
+	if (w->until) {
+		add_cond(sql, &n);
+		buf_addf(sql, "%s < ", c);
+		add_literal(sql, my, w->until, strlen(w->until));
+	}
+	if (w->after) {
+		add_cond(sql, &n);
+		add_after(sql, my, q, w->after);
+	}
+	for (size_t i = 0; i < q->nwheres; i++) {
+		add_cond(sql, &n);
+		/* On its own line: a trailing comment must not eat the ')'. */
+		buf_addf(sql, "(%s\n  )", q->wheres[i]);
+	}
+	buf_adds(sql, "\nORDER BY ");
+	/* By position: the bookkeeping columns themselves, whatever aliases
+	 * the select list defines. */
+	for (size_t i = 1; i <= nbk; i++)
+		buf_addf(sql, "%s%zu", i > 1 ? ", " : "", i);
+	if (w->has_limit)
+		buf_addf(sql, "\nLIMIT %llu", w->limit + 1);
+}

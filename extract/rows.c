@@ -1,0 +1,103 @@
+/* The rows of one window, streamed as records: mysql_use_result, so memory
+ * stays that of one row whatever the table size. */
+#include "extract.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The "key": prefix of every emitted column, computed once. Column names
+ * must make a valid record: distinct, and never the control key "@gx". */
+static size_t *prefixes(gx_buf *names, const MYSQL_FIELD *f, size_t nbk, size_t nf)
+{
+	size_t *off = gx_malloc((nf + 1) * sizeof *off);
+
+	for (size_t i = nbk; i < nf; i++) {
+		if (!strcmp(f[i].name, "@gx"))
+			gx_die(GX_EXIT_DATA, "a column is named \"@gx\", the key "
+			       "of control lines: rename it in the query");
+		for (size_t j = nbk; j < i; j++)
+			if (f[j].name_length == f[i].name_length &&
+			    !memcmp(f[j].name, f[i].name, f[i].name_length))
+				gx_die(GX_EXIT_DATA, "two columns are named '%s': "
+				       "give one an alias in the query", f[i].name);
+		off[i] = names->len;
+		buf_addc(names, i == nbk ? '{' : ',');
+		json_add_str(names, f[i].name, f[i].name_length);
+		buf_addc(names, ':');
+	}
+	off[nf] = names->len;
+	return off;
+}
+
+/* A cursor that is NULL, or a zero or pre-1000 date ("0000-00-00 ..."). */
+static int null_cursor(const MYSQL_FIELD *f, const char *v, unsigned long len)
+{
+	if (!v)
+		return 1;
+	return value_is_date(f) && strncmp(v, "1000-01-01", len < 10 ? len : 10) < 0;
+}
+
+static void set_last(gx_buf *last, const MYSQL_FIELD *f, MYSQL_ROW row,
+		     const unsigned long *len, size_t nbk, int has_cursor)
+{
+	buf_reset(last);
+	buf_addc(last, '[');
+	for (size_t i = 0; i < nbk; i++) {
+		if (i)
+			buf_addc(last, ',');
+		/* The cursor is passed back as a string: it goes into SQL as a
+		 * quoted literal, which the server compares as its own type. */
+		if (i == 0 && has_cursor && row[0])
+			json_add_str(last, row[0], len[0]);
+		else
+			value_add(last, &f[i], row[i], len[i]);
+	}
+	buf_addc(last, ']');
+}
+
+void rows_stream(MYSQL *my, const char *sql, size_t nbk, int has_cursor,
+		 const struct window *w, struct run *r)
+{
+	gx_buf names = GX_BUF_INIT, line = GX_BUF_INIT;
+	MYSQL_RES *res;
+	MYSQL_FIELD *f;
+	MYSQL_ROW row;
+	size_t nf, *off;
+
+	if (mysql_real_query(my, sql, strlen(sql)) || !(res = mysql_use_result(my)))
+		gx_die(GX_EXIT_SERVER, "query failed: %s", mysql_error(my));
+	nf = mysql_num_fields(res);
+	f = mysql_fetch_fields(res);
+	if (nf <= nbk)
+		gx_die(GX_EXIT_DATA, "the query selects no columns of its own");
+	off = prefixes(&names, f, nbk, nf);
+	while ((row = mysql_fetch_row(res))) {
+		const unsigned long *len = mysql_fetch_lengths(res);
+
+		/* LIMIT N+1 read one row past the limit: it says there is more. */
+		if (w->has_limit && r->records == w->limit) {
+			r->more = 1;
+			continue;
+		}
+		buf_reset(&line);
+		for (size_t i = nbk; i < nf; i++) {
+			buf_add(&line, names.s + off[i], off[i + 1] - off[i]);
+			r->invalid_utf8 += value_add(&line, &f[i], row[i], len[i]);
+		}
+		buf_add(&line, "}\n", 2);
+		gx_out(line.s, line.len);
+		set_last(&r->last, f, row, len, nbk, has_cursor);
+		if (has_cursor && null_cursor(&f[0], row[0], len[0]))
+			r->null_cursor++;
+		r->records++;
+	}
+	/* NULL also ends a stream cut by the server or the network: then we
+	 * die here, and the missing end marker tells the reader. */
+	if (mysql_errno(my))
+		gx_die(GX_EXIT_SERVER, "query failed after %llu records: %s",
+		       r->records, mysql_error(my));
+	mysql_free_result(res);
+	free(off);
+	buf_free(&names);
+	buf_free(&line);
+}
