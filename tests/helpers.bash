@@ -13,6 +13,15 @@ export PATH="$GX_BIN:$GX_ROOT/scripts:$PATH"
 
 gx_servers_start() {
 	export GX_SB="$BATS_FILE_TMPDIR/sandbox"
+	# As root the servers run as an unprivileged user, who must be able to
+	# enter bats' private (mode 700) temporary directories.
+	if [ "$(id -u)" -eq 0 ]; then
+		local d=$BATS_FILE_TMPDIR
+		while [ "$d" != / ] && [ "$d" != "$(dirname "$BATS_RUN_TMPDIR")" ]; do
+			chmod o+x "$d"
+			d=$(dirname "$d")
+		done
+	fi
 	"$GX_ROOT/scripts/sandbox" start "$GX_SB" >&3 2>&1 || return 1
 	gx_env
 }

@@ -1,42 +1,40 @@
--- Appointments: __ROWS__ rows made from the sequence s = 1..__ROWS__.
--- Each kind of awkward value is chosen by s modulo a small prime, so every
--- kind appears even for 100 rows, and the same row count gives the same data.
---   s % 89 = 2     every nullable column NULL (z below)
---   s % 17 = 5     id near 2^31-1 (2147483647 for s = 5); other ids are s
---   s % 7 = 3      updated_at = '2024-06-15 12:34:56' (the first 3000 such rows)
---   s % 53 = 50    updated_at NULL;  s % 59 = 58: updated_at zero date
---   s % 43 = 6     add_date zero date; also assign_date (s % 47 = 3),
---                  confirm_date (s % 53 = 7)
---   s % 31 = 4     duration '100:00:00'; s % 37 = 9: '838:59:59' (TIME max)
---   s % 71 = 8     a 4096-character notes value (the first 1000 such rows)
+-- Appointments: __ROWS__ rows made from the sequence s = 1..__ROWS__, with no
+-- randomness: the same row count gives the same data. Each kind of awkward
+-- value is picked by s modulo a small prime, so all of them appear even in a
+-- 100-row sample:
+--   s % 89 = 2    every nullable column is NULL (z below), except `date`:
+--                 the map's fallback for a NULL add_date and updated_at
+--   s % 17 = 5    id near 2^31-1 (2147483647 for s = 5); other ids are s
+--   s % 7 = 3     updated_at '2024-06-15 12:34:56', one second shared by many
+--                 rows (s <= 21000: at most 3000 of them)
+--   s % 53 = 50   updated_at NULL; s % 59 = 58: updated_at '0000-00-00 00:00:00'
+--   s % 43 = 6    add_date zero date; assign_date (s % 47 = 3) and
+--                 confirm_date (s % 53 = 7) too
+--   s % 31 = 4    duration '100:00:00'; s % 37 = 9: '838:59:59' (the TIME maximum)
+--   s % 71 = 8    notes of 4096 characters (s <= 71000: at most 1000 of them)
 --   third_party_source_id: NULL (s % 7 = 0), dangling (s % 31 = 6), else s,
---                  a MarketSharp source when s % 3 = 0, else HubSpot.
--- Other timestamps fall between 2015 and 2021, updated_at in 2022..2025, so a
--- change made now is clearly newer.
+--                 which is a MarketSharp source when s % 3 = 0, else HubSpot.
+-- Free text cycles through @t0..@t12: quotes, backslashes (one at the end),
+-- tab, CR, LF, CRLF, emoji, accents, CJK, '', '\N' and padding.
+-- Other timestamps fall in 2015..2021 and updated_at in 2022..2025, so a row
+-- changed now is clearly newer.
 
 SET @bs := CHAR(92 USING utf8mb4), @tab := CHAR(9 USING utf8mb4),
     @cr := CHAR(13 USING utf8mb4), @lf := CHAR(10 USING utf8mb4);
 
--- The awkward strings, shared by the free-text columns (<= 100 characters).
-DROP TEMPORARY TABLE IF EXISTS sample_text;
-CREATE TEMPORARY TABLE sample_text (
-  k INT NOT NULL PRIMARY KEY,
-  v VARCHAR(100) NOT NULL
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
-INSERT INTO sample_text (k, v) VALUES
-  (0, '1200 Main Street'),
-  (1, 'O''Brien''s "Corner" Rd'),
-  (2, CONCAT('C:', @bs, 'Users', @bs, 'ends with a backslash', @bs)),
-  (3, CONCAT('Suite', @tab, '4', @tab)),
-  (4, CONCAT('line one', @lf, 'line two')),
-  (5, CONCAT('carriage', @cr, 'return')),
-  (6, CONCAT('windows', @cr, @lf, 'line end', @cr, @lf)),
-  (7, '😀 Smiley Lane 🏠'),
-  (8, 'Calle Peñalosa 5, Düsseldorf, café crème'),
-  (9, '東京都渋谷区神南1-2-3 客户备注'),
-  (10, ''),
-  (11, CONCAT(@bs, 'N')),
-  (12, '  padded, with, commas;  ');
+SET @t0 := '1200 Main Street',
+    @t1 := 'O''Brien''s "Corner" Rd',
+    @t2 := CONCAT('C:', @bs, 'Users', @bs, 'ends with a backslash', @bs),
+    @t3 := CONCAT('Suite', @tab, '4', @tab),
+    @t4 := CONCAT('line one', @lf, 'line two'),
+    @t5 := CONCAT('carriage', @cr, 'return'),
+    @t6 := CONCAT('windows', @cr, @lf, 'line end', @cr, @lf),
+    @t7 := '😀 Smiley Lane 🏠',
+    @t8 := 'Calle Peñalosa 5, Düsseldorf, café crème',
+    @t9 := '東京都渋谷区神南1-2-3 客户备注',
+    @t10 := '',
+    @t11 := CONCAT(@bs, 'N'),
+    @t12 := '  padded, with, commas;  ';
 
 DROP TABLE IF EXISTS appointment;
 CREATE TABLE appointment (
@@ -81,13 +79,16 @@ INSERT INTO appointment (
   assign_date, confirm_user_id, confirm_date, confirm_with, spouses_present,
   is_complete, complete_outcome_id, complete_user_id, complete_date, marketsharp_id,
   marketsharp_appt_type, leap_estimate_id, third_party_source_id, updated_at)
-SELECT STRAIGHT_JOIN
+SELECT
   IF(s % 17 = 5, 2147483647 - s DIV 17, s),
   100000 + s % 50000,
   IF(z OR s % 13 = 0, NULL, 1 + s % 400),
   IF(z OR s % 11 = 0, NULL, 1 + s % 250),
   1 + s % 6,
-  IF(z OR s % 19 = 0, NULL, DATE '1998-01-01' + INTERVAL s * 37 % 11000 DAY),
+  -- date is the stated fallback of the target's NOT NULL add_date (and
+  -- updated_at): it is never NULL where add_date is NULL or zero.
+  IF(s % 19 = 0 AND NOT (z OR s % 61 = 0 OR s % 43 = 6), NULL,
+     DATE '1998-01-01' + INTERVAL s * 37 % 11000 DAY),
   CASE WHEN z OR s % 23 = 0 THEN NULL
        WHEN s % 10 = 1 THEN '00:00:00'
        WHEN s % 10 = 2 THEN '23:59:59'
@@ -98,9 +99,12 @@ SELECT STRAIGHT_JOIN
        WHEN s % 5 = 0 THEN '01:30:00'
        WHEN s % 5 = 1 THEN '00:00:00'
        ELSE SEC_TO_TIME(1800 * (1 + s % 6)) END,
-  IF(z OR s % 41 = 0, NULL, t1.v),
-  IF(z OR s % 3 <> 1, NULL, t2.v),
-  IF(z OR s % 53 = 0, NULL, t3.v),
+  IF(z OR s % 41 = 0, NULL,
+     ELT(1 + s % 13, @t0, @t1, @t2, @t3, @t4, @t5, @t6, @t7, @t8, @t9, @t10, @t11, @t12)),
+  IF(z OR s % 3 <> 1, NULL,
+     ELT(1 + (s + 3) % 13, @t0, @t1, @t2, @t3, @t4, @t5, @t6, @t7, @t8, @t9, @t10, @t11, @t12)),
+  IF(z OR s % 53 = 0, NULL,
+     ELT(1 + (s + 6) % 13, @t0, @t1, @t2, @t3, @t4, @t5, @t6, @t7, @t8, @t9, @t10, @t11, @t12)),
   IF(z OR s % 43 = 0, NULL, ELT(1 + s % 8, 'CA', 'NY', 'TX', 'FL', 'WA', 'ÑÉ', '', 'OR')),
   IF(z OR s % 47 = 0, NULL,
      ELT(1 + s % 5, LPAD(s % 100000, 5, '0'), '02134', '90210-1234', 'K1A 0B6', '')),
@@ -109,8 +113,9 @@ SELECT STRAIGHT_JOIN
          'josé.müller@exämple.de', '', 'UPPER@EXAMPLE.COM', '😀@example.com')),
   CASE WHEN z OR s % 9 = 0 THEN NULL
        WHEN s % 71 = 8 AND s <= 71000 THEN REPEAT(CONCAT('0123456789abcde', @lf), 256)
-       WHEN s % 2 = 0 THEN t4.v
-       ELSE CONCAT('Customer note ', s, ': ', t4.v) END,
+       ELSE CONCAT(IF(s % 2 = 0, '', CONCAT('Customer note ', s, ': ')),
+                   ELT(1 + (s + 9) % 13, @t0, @t1, @t2, @t3, @t4, @t5, @t6, @t7, @t8, @t9,
+                       @t10, @t11, @t12)) END,
   1 + s % 250,
   CASE WHEN z OR s % 61 = 0 THEN NULL
        WHEN s % 43 = 6 THEN '0000-00-00 00:00:00'
@@ -122,7 +127,8 @@ SELECT STRAIGHT_JOIN
   CASE WHEN z OR s % 5 = 0 THEN NULL
        WHEN s % 53 = 7 THEN '0000-00-00 00:00:00'
        ELSE TIMESTAMP '2015-01-03 00:00:00' + INTERVAL s * 1000003 % 220000000 SECOND END,
-  IF(z OR s % 5 = 0, NULL, t5.v),
+  IF(z OR s % 5 = 0, NULL,
+     ELT(1 + (s + 11) % 13, @t0, @t1, @t2, @t3, @t4, @t5, @t6, @t7, @t8, @t9, @t10, @t11, @t12)),
   s % 3,
   IF(s % 4 = 1, 1, 0),
   IF(z OR s % 4 <> 1, NULL, 1 + s % 12),
@@ -139,11 +145,4 @@ SELECT STRAIGHT_JOIN
        WHEN s % 59 = 58 THEN '0000-00-00 00:00:00'
        WHEN s % 7 = 3 AND s <= 21000 THEN '2024-06-15 12:34:56'
        ELSE TIMESTAMP '2022-01-01 00:00:00' + INTERVAL s * 1000003 % 126230400 SECOND END
-  FROM (SELECT seq AS s, seq % 89 = 2 AS z FROM seq_1_to___ROWS__) AS g
-  JOIN sample_text t1 ON t1.k = s % 13
-  JOIN sample_text t2 ON t2.k = (s + 3) % 13
-  JOIN sample_text t3 ON t3.k = (s + 6) % 13
-  JOIN sample_text t4 ON t4.k = (s + 9) % 13
-  JOIN sample_text t5 ON t5.k = (s + 11) % 13;
-
-DROP TEMPORARY TABLE sample_text;
+  FROM (SELECT seq AS s, seq % 89 = 2 AS z FROM seq_1_to___ROWS__) AS g;
