@@ -18,7 +18,7 @@ COMMON_LIB = $(filter-out $(COMMON_PG),$(COMMON))
 
 all: $(PROGS)
 
-$(OBJ)/%.o: %.c $(wildcard common/*.h) | dirs
+$(OBJ)/%.o: %.c $(wildcard */*.h) | dirs
 	$(CC) $(GXFLAGS) $(CFLAGS) $(MYSQL_CFLAGS) $(PG_CFLAGS) -c -o $@ $<
 
 dirs:

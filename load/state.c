@@ -391,6 +391,7 @@ static const char checkpoint_sql[] =
 	" WHERE crm_source = '" CRM "' AND sync_type = $1 AND status = 'success'"
 	" AND performance_metrics ? 'stream'"
 	" AND COALESCE(configuration->>'moves_checkpoint', 'true') = 'true'"
+	" AND COALESCE(performance_metrics->>'dry_run', 'false') = 'false'"
 	" ORDER BY start_time DESC, id DESC LIMIT 1)"
 	" SELECT id, CASE WHEN (s->>'more')::boolean THEN s->>'since' ELSE"
 	"  to_char((s->>'clock')::timestamp - make_interval(secs => $2::double precision),"

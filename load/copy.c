@@ -1,0 +1,179 @@
+/* NDJSON records -> PostgreSQL COPY text format, kept in the batch and sent
+ * in large chunks. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "load.h"
+
+#define CHUNK (1 << 20)	/* bytes per PQputCopyData */
+
+/* Appends s escaped for COPY text: the backslash, the delimiter (tab) and
+ * the line ends would otherwise be read as syntax; the other control
+ * characters are escaped so that a COPY stream stays readable. */
+static void add_escaped(gx_buf *b, const char *s, size_t n)
+{
+	size_t i = 0;
+
+	buf_grow(b, n);
+	while (i < n) {
+		size_t run = i;
+		while (run < n && (unsigned char)s[run] >= 0x20 && s[run] != '\\')
+			run++;
+		buf_add(b, s + i, run - i);
+		if (run == n)
+			break;
+		unsigned char c = (unsigned char)s[run];
+		switch (c) {
+		case '\\': buf_add(b, "\\\\", 2); break;
+		case '\t': buf_add(b, "\\t", 2); break;
+		case '\n': buf_add(b, "\\n", 2); break;
+		case '\r': buf_add(b, "\\r", 2); break;
+		case '\b': buf_add(b, "\\b", 2); break;
+		case '\f': buf_add(b, "\\f", 2); break;
+		case '\v': buf_add(b, "\\v", 2); break;
+		default: buf_addf(b, "\\%03o", c);	/* octal: one byte */
+		}
+		i = run + 1;
+	}
+}
+
+/* Finds each column's field in the record: the same keys, in any order. */
+static int map_fields(struct load *L, const struct gx_reader *r)
+{
+	if (r->nf != L->ncols)
+		return -1;
+	for (size_t i = 0; i < L->ncols; i++) {
+		const struct gx_field *f = &r->f[i];
+		if (f->klen == L->collen[i] && !memcmp(f->key, L->cols[i], f->klen)) {
+			L->pos[i] = i;
+			continue;
+		}
+		size_t j = 0;
+		while (j < r->nf && (r->f[j].klen != L->collen[i] ||
+				     memcmp(r->f[j].key, L->cols[i], L->collen[i])))
+			j++;
+		if (j == r->nf)
+			return -1;
+		L->pos[i] = j;
+	}
+	/* Distinct columns found in distinct fields, as many as there are
+	 * fields: exactly the same keys. */
+	return 0;
+}
+
+/* Appends one value as COPY text. -1 for a string PostgreSQL cannot hold. */
+static int add_value(struct load *L, gx_buf *b, const struct gx_field *f)
+{
+	int nul;
+
+	switch (f->type) {
+	case GX_NULL:
+		buf_add(b, "\\N", 2);
+		return 0;
+	case GX_BOOL:
+	case GX_NUM:
+		buf_add(b, f->val, f->vlen);
+		return 0;
+	case GX_STR:
+		/* Without a backslash the JSON text is the value (the reader
+		 * refused raw control characters); the common case. */
+		if (!memchr(f->val, '\\', f->vlen)) {
+			buf_add(b, f->val, f->vlen);
+			return 0;
+		}
+		buf_reset(&L->scratch);
+		if (json_unescape(&L->scratch, f->val, f->vlen, &nul) < 0)
+			gx_die(GX_EXIT_BUG, "string passed the reader but not json_unescape");
+		if (nul)
+			return -1;
+		add_escaped(b, L->scratch.s, L->scratch.len);
+		return 0;
+	case GX_OBJ:
+	case GX_ARR:
+		add_escaped(b, f->val, f->vlen);
+		return 0;
+	}
+	return 0;
+}
+
+int copy_add(struct load *L, const struct gx_reader *r, const char **why,
+	     const char **sqlstate)
+{
+	struct batch *b = &L->b;
+	size_t line_len = r->line.len;
+
+	if (map_fields(L, r) < 0) {
+		*why = "the record's keys differ from the first record's";
+		*sqlstate = NULL;
+		return -1;
+	}
+	size_t off = b->text.len;
+	for (size_t i = 0; i < L->ncols; i++) {
+		if (add_value(L, &b->text, &r->f[L->pos[i]]) < 0) {
+			b->text.len = off;
+			if (b->text.s)
+				b->text.s[off] = '\0';
+			*why = "a string holds U+0000, which PostgreSQL text cannot store";
+			*sqlstate = "22021";	/* character_not_in_repertoire */
+			return -1;
+		}
+		buf_addc(&b->text, '\t');
+	}
+	buf_addf(&b->text, "%lu\n", r->lineno);
+
+	if (line_len && r->line.s[line_len - 1] == '\r')
+		line_len--;
+	if (b->n == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 1024;
+		b->rows = gx_realloc(b->rows, b->cap * sizeof *b->rows);
+	}
+	b->rows[b->n++] = (struct row){ off, b->orig.len, line_len, r->lineno };
+	buf_add(&b->orig, r->line.s, line_len);
+	return 0;
+}
+
+static size_t row_end(const struct batch *b, size_t i)
+{
+	return i + 1 < b->n ? b->rows[i + 1].off : b->text.len;
+}
+
+/* COPYs rows [lo, hi) of the batch into the stage; returns COPY's result
+ * (the caller checks it: a data error there is the batch's, not ours). */
+PGresult *copy_send(struct load *L, size_t lo, size_t hi)
+{
+	PGresult *r = gx_pg_exec(L->pg, L->copy_sql.s);
+	const char *p = L->b.text.s + L->b.rows[lo].off;
+	size_t n = row_end(&L->b, hi - 1) - L->b.rows[lo].off;
+
+	if (PQresultStatus(r) != PGRES_COPY_IN)
+		gx_die(GX_EXIT_BUG, "COPY did not start");
+	PQclear(r);
+	while (n) {
+		size_t k = n < CHUNK ? n : CHUNK;
+		if (PQputCopyData(L->pg, p, (int)k) != 1)
+			gx_die(GX_EXIT_SERVER, "COPY: %s", gx_pg_error(L->pg));
+		p += k, n -= k;
+	}
+	if (PQputCopyEnd(L->pg, NULL) != 1)
+		gx_die(GX_EXIT_SERVER, "COPY: %s", gx_pg_error(L->pg));
+	r = PQgetResult(L->pg);
+	for (PGresult *more; (more = PQgetResult(L->pg)); )
+		PQclear(more);
+	if (!r)
+		gx_die(GX_EXIT_SERVER, "COPY: %s", gx_pg_error(L->pg));
+	return r;
+}
+
+void batch_reset(struct batch *b)
+{
+	buf_reset(&b->text);
+	buf_reset(&b->orig);
+	b->n = 0;
+}
+
+void batch_free(struct batch *b)
+{
+	buf_free(&b->text);
+	buf_free(&b->orig);
+	free(b->rows);
+}

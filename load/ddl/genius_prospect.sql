@@ -1,0 +1,31 @@
+-- ingestion.genius_prospect (target of scripts/prospects).
+CREATE SCHEMA IF NOT EXISTS ingestion;
+CREATE TABLE IF NOT EXISTS ingestion.genius_prospect (
+    id integer PRIMARY KEY,
+    division_id integer NOT NULL,
+    user_id integer,
+    first_name varchar(100),
+    last_name varchar(100),
+    alt_first_name varchar(100),
+    alt_last_name varchar(100),
+    address1 varchar(255),
+    address2 varchar(255),
+    city varchar(100),
+    county varchar(100),
+    state varchar(2),
+    zip varchar(20),
+    year_built smallint,
+    phone1 varchar(20),
+    phone2 varchar(20),
+    email varchar(254),
+    notes text,
+    add_user_id integer NOT NULL,
+    add_date timestamptz,
+    marketsharp_id varchar(100),
+    leap_customer_id varchar(100),
+    hubspot_contact_id bigint,
+    is_address_valid smallint NOT NULL DEFAULT 0,
+    updated_at timestamptz NOT NULL,
+    sync_created_at timestamptz NOT NULL,
+    sync_updated_at timestamptz NOT NULL
+);

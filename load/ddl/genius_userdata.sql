@@ -1,0 +1,30 @@
+-- ingestion.genius_userdata (target of scripts/users), keyed by user_id.
+CREATE SCHEMA IF NOT EXISTS ingestion;
+CREATE TABLE IF NOT EXISTS ingestion.genius_userdata (
+    user_id integer PRIMARY KEY,
+    division_id integer NOT NULL,
+    title_id smallint,
+    manager_user_id integer,
+    first_name varchar(100),
+    first_name_alt varchar(100),
+    last_name varchar(100),
+    email varchar(254),
+    personal_email varchar(254),
+    birth_date date,
+    gender_id integer,
+    marital_status_id integer,
+    time_zone_name varchar(50) NOT NULL DEFAULT '',
+    hired_on timestamptz,
+    start_date timestamptz,
+    add_user_id integer,
+    add_datetime timestamptz,
+    is_inactive boolean NOT NULL DEFAULT false,
+    inactive_on timestamptz,
+    inactive_reason_id smallint,
+    inactive_reason_other varchar(255),
+    primary_user_id integer,
+    inactive_transfer_division_id integer,
+    updated_at timestamptz NOT NULL,
+    sync_created_at timestamptz NOT NULL,
+    sync_updated_at timestamptz NOT NULL
+);

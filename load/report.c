@@ -1,0 +1,118 @@
+/* The run's outcome: orchestration.sync_history (--run), the summary line on
+ * stderr and --stats. */
+#define _XOPEN_SOURCE 700	/* realpath */
+#include <stdlib.h>
+#include <string.h>
+
+#include "load.h"
+
+static unsigned long long unchanged(const struct load *L)
+{
+	return L->processed - L->created - L->updated - L->rejected - L->duplicates;
+}
+
+static double seconds(const struct load *L)
+{
+	return L->end - L->start;
+}
+
+static double rate(const struct load *L)
+{
+	double s = seconds(L);
+
+	return s > 0 ? (double)L->processed / s : (double)L->processed;
+}
+
+/* Fails early when --run does not name a running run; run_finish checks
+ * again, atomically, at the end. */
+void run_check(struct load *L, const char *run)
+{
+	const char *p[] = { run };
+	PGresult *r = gx_pg_execp(L->pg, "SELECT status FROM orchestration.sync_history "
+				  "WHERE id = $1::bigint", 1, p);
+
+	if (PQntuples(r) == 0)
+		gx_die(GX_EXIT_DATA, "--run %s: no such run in orchestration.sync_history", run);
+	if (strcmp(PQgetvalue(r, 0, 0), "running"))
+		gx_die(GX_EXIT_DATA, "--run %s: the run is not running (status %s)", run,
+		       PQgetvalue(r, 0, 0));
+	PQclear(r);
+}
+
+static const char finish_sql[] =
+	"UPDATE orchestration.sync_history SET"
+	" status = CASE WHEN $2::bigint > 0 THEN 'partial' ELSE 'success' END,"
+	" end_time = clock_timestamp(), records_processed = $3::bigint,"
+	" records_created = $4::bigint, records_updated = $5::bigint, records_failed = $2::bigint,"
+	" performance_metrics = performance_metrics || jsonb_build_object("
+	"  'unchanged', $6::bigint, 'duration_seconds', $7::numeric,"
+	"  'records_per_second', $8::numeric, 'rejected_upstream', $9::bigint,"
+	"  'duplicates', $10::bigint, 'rejects_file', $11::text, 'stream', $12::jsonb)"
+	"  || CASE WHEN $13::boolean THEN '{\"dry_run\": true}'::jsonb ELSE '{}' END"
+	" WHERE id = $1::bigint AND status = 'running'";
+
+/* Finishes run `run` with this load's counts: in the load's transaction
+ * (so data, counts and checkpoint commit together), or after a dry run's
+ * rollback in a transaction of its own. */
+void run_finish(struct load *L, const char *run, const gx_buf *end_marker, int dry_run)
+{
+	char v[11][32];
+	char *abs = L->rejects_path ? realpath(L->rejects_path, NULL) : NULL;
+
+	snprintf(v[0], sizeof v[0], "%llu", L->rejected + L->upstream_rejected);
+	snprintf(v[1], sizeof v[1], "%llu", L->processed);
+	snprintf(v[2], sizeof v[2], "%llu", L->created);
+	snprintf(v[3], sizeof v[3], "%llu", L->updated);
+	snprintf(v[4], sizeof v[4], "%llu", unchanged(L));
+	snprintf(v[5], sizeof v[5], "%.3f", seconds(L));
+	snprintf(v[6], sizeof v[6], "%.1f", rate(L));
+	snprintf(v[7], sizeof v[7], "%llu", L->upstream_rejected);
+	snprintf(v[8], sizeof v[8], "%llu", L->duplicates);
+	const char *p[] = { run, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8],
+			    abs ? abs : L->rejects_path, end_marker->s, dry_run ? "t" : "f" };
+	PGresult *r = gx_pg_execp(L->pg, finish_sql, 13, p);
+	int done = atoi(PQcmdTuples(r)) == 1;
+
+	PQclear(r);
+	free(abs);
+	if (!done) {
+		if (!dry_run)
+			rollback(L);
+		r = gx_pg_execp(L->pg, "SELECT status FROM orchestration.sync_history "
+				"WHERE id = $1::bigint", 1, p);
+		gx_die(GX_EXIT_DATA, "--run %s: the run is no longer running (status %s): "
+		       "rolled back, nothing loaded", run,
+		       PQntuples(r) ? PQgetvalue(r, 0, 0) : "deleted");
+	}
+}
+
+void report(const struct load *L, FILE *stats, const char *stats_path)
+{
+	char dups[64] = "";
+
+	/* Records whose key came again later in their batch: only the last
+	 * one was loaded; they are in processed and nowhere else. */
+	if (L->duplicates)
+		snprintf(dups, sizeof dups, ", duplicate keys %llu", L->duplicates);
+	fprintf(stderr, "%s: %s: processed %llu, created %llu, updated %llu, unchanged %llu, "
+		"rejected %llu (upstream rejected %llu)%s in %.2f s (%.0f rows/s)%s\n",
+		gx_prog, L->table, L->processed, L->created, L->updated, unchanged(L),
+		L->rejected, L->upstream_rejected, dups, seconds(L), rate(L),
+		L->dry_run ? "; dry run: rolled back" : "");
+	if (!stats)
+		return;
+
+	gx_buf j = GX_BUF_INIT;
+
+	buf_adds(&j, "{\"table\":");
+	json_add_str(&j, L->table, strlen(L->table));
+	buf_addf(&j, ",\"processed\":%llu,\"created\":%llu,\"updated\":%llu,"
+		 "\"unchanged\":%llu,\"rejected\":%llu,\"upstream_rejected\":%llu,"
+		 "\"duplicates\":%llu,\"seconds\":%.3f,\"rows_per_second\":%.1f,"
+		 "\"dry_run\":%s}\n", L->processed, L->created, L->updated, unchanged(L),
+		 L->rejected, L->upstream_rejected, L->duplicates, seconds(L), rate(L),
+		 L->dry_run ? "true" : "false");
+	if (fwrite(j.s, 1, j.len, stats) != j.len || fclose(stats) != 0)
+		gx_die(GX_EXIT_DATA, "%s: write error", stats_path);
+	buf_free(&j);
+}

@@ -1,0 +1,275 @@
+/* The target table: checks against its catalog, the staging table and the
+ * SQL of one batch (COPY into the stage, upsert from it). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "load.h"
+
+#define STAGE "pg_temp.gx_stage"
+#define LINE_COL "gx_line"
+
+static int is_key(const struct load *L, const char *col)
+{
+	for (size_t k = 0; k < L->nkeys; k++)
+		if (!strcmp(L->keys[k], col))
+			return 1;
+	return 0;
+}
+
+/* The keys as a JSON array of strings: one query parameter for any count. */
+static void keys_json(const struct load *L, gx_buf *b)
+{
+	buf_addc(b, '[');
+	for (size_t k = 0; k < L->nkeys; k++) {
+		if (k)
+			buf_addc(b, ',');
+		json_add_str(b, L->keys[k], strlen(L->keys[k]));
+	}
+	buf_addc(b, ']');
+}
+
+/* ON CONFLICT (keys) needs a unique index or constraint on exactly these
+ * columns that can arbitrate: not partial, not on expressions, not
+ * deferrable. */
+static const char unique_sql[] =
+	"SELECT 1 FROM pg_index i WHERE i.indrelid = to_regclass($1)"
+	" AND i.indisunique AND i.indisvalid AND i.indimmediate"
+	" AND i.indpred IS NULL AND i.indexprs IS NULL"
+	" AND ARRAY(SELECT a.attname::text FROM unnest(i.indkey) WITH ORDINALITY AS k(n, o)"
+	"  JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n"
+	"  WHERE k.o <= i.indnkeyatts ORDER BY 1)"
+	" = ARRAY(SELECT jsonb_array_elements_text($2::jsonb) ORDER BY 1)";
+
+/* The table exists and its key columns have a unique index: checked before
+ * reading any input, so a wrong --table or --key fails at once. */
+void target_check(struct load *L)
+{
+	gx_buf keys = GX_BUF_INIT;
+	PGresult *r;
+
+	for (size_t k = 0; k < L->nkeys; k++)
+		for (size_t j = 0; j < k; j++)
+			if (!strcmp(L->keys[k], L->keys[j]))
+				gx_die(GX_EXIT_DATA, "--key %s given twice", L->keys[k]);
+	gx_pg_add_ident(&L->ident, L->table);
+	const char *p1[] = { L->ident.s };
+	r = gx_pg_execp(L->pg, "SELECT to_regclass($1) IS NOT NULL", 1, p1);
+	if (strcmp(PQgetvalue(r, 0, 0), "t"))
+		gx_die(GX_EXIT_DATA, "%s: no such table", L->table);
+	PQclear(r);
+
+	keys_json(L, &keys);
+	const char *p2[] = { L->ident.s, keys.s };
+	r = gx_pg_execp(L->pg, unique_sql, 2, p2);
+	if (PQntuples(r) == 0) {
+		buf_reset(&keys);
+		for (size_t k = 0; k < L->nkeys; k++)
+			buf_addf(&keys, "%s%s", k ? ", " : "", L->keys[k]);
+		gx_die(GX_EXIT_DATA, "%s: no unique index or constraint on exactly (%s): "
+		       "the upsert needs one (ON CONFLICT)", L->table, keys.s);
+	}
+	PQclear(r);
+	buf_free(&keys);
+}
+
+/* The columns come from the first record: its keys, in its order. */
+static void stream_columns(struct load *L, const struct gx_reader *r)
+{
+	if (r->nf == 0)
+		gx_die(GX_EXIT_DATA, "line %lu: the first record has no columns", r->lineno);
+	L->ncols = r->nf;
+	L->cols = gx_malloc(r->nf * sizeof *L->cols);
+	L->collen = gx_malloc(r->nf * sizeof *L->collen);
+	L->pos = gx_malloc(r->nf * sizeof *L->pos);
+	for (size_t i = 0; i < r->nf; i++) {
+		L->cols[i] = gx_strndup(r->f[i].key, r->f[i].klen);
+		L->collen[i] = r->f[i].klen;
+		if (strlen(L->cols[i]) != L->collen[i])
+			gx_die(GX_EXIT_DATA, "line %lu: a key holds U+0000", r->lineno);
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(L->cols[i], L->cols[j]))
+				gx_die(GX_EXIT_DATA, "line %lu: key \"%s\" appears twice",
+				       r->lineno, L->cols[i]);
+		if (!strcmp(L->cols[i], LINE_COL))
+			gx_die(GX_EXIT_DATA, "line %lu: column \"%s\" is reserved for "
+			       "gx-load's staging table", r->lineno, LINE_COL);
+	}
+	for (size_t k = 0; k < L->nkeys; k++) {
+		size_t i = 0;
+		while (i < L->ncols && strcmp(L->cols[i], L->keys[k]))
+			i++;
+		if (i == L->ncols)
+			gx_die(GX_EXIT_DATA, "line %lu: key column \"%s\" is not in the "
+			       "stream", r->lineno, L->keys[k]);
+	}
+}
+
+/* Per target column: exists, is generated, compares as text (a type with
+ * no equality operator, such as json, cannot be compared directly). */
+static const char columns_sql[] =
+	"SELECT a.attname, a.attgenerated <> '', NOT EXISTS (SELECT 1 FROM pg_operator o"
+	"  WHERE o.oprname = '=' AND o.oprleft = a.atttypid AND o.oprright = a.atttypid)"
+	" FROM pg_attribute a WHERE a.attrelid = to_regclass($1) AND a.attnum > 0"
+	" AND NOT a.attisdropped";
+
+/* Checks the stream's columns against the target; returns per column
+ * whether to compare it as text. */
+static char *check_columns(struct load *L)
+{
+	const char *p[] = { L->ident.s };
+	PGresult *r = gx_pg_execp(L->pg, columns_sql, 1, p);
+	char *as_text = gx_malloc(L->ncols);
+	gx_buf bad = GX_BUF_INIT;
+	int has_created = 0, has_updated = 0;
+
+	for (size_t i = 0; i < L->ncols; i++) {
+		int row = 0, n = PQntuples(r);
+		while (row < n && strcmp(PQgetvalue(r, row, 0), L->cols[i]))
+			row++;
+		if (row == n) {
+			buf_addf(&bad, "%s\"%s\"", bad.len ? ", " : "", L->cols[i]);
+			continue;
+		}
+		if (!strcmp(PQgetvalue(r, row, 1), "t"))
+			gx_die(GX_EXIT_DATA, "%s: column \"%s\" is generated: it cannot "
+			       "be loaded", L->table, L->cols[i]);
+		as_text[i] = !strcmp(PQgetvalue(r, row, 2), "t");
+	}
+	if (bad.len)
+		gx_die(GX_EXIT_DATA, "%s has no column %s (the stream's columns must be "
+		       "the target's)", L->table, bad.s);
+	for (int row = 0; row < PQntuples(r); row++) {
+		has_created |= !strcmp(PQgetvalue(r, row, 0), "sync_created_at");
+		has_updated |= !strcmp(PQgetvalue(r, row, 0), "sync_updated_at");
+	}
+	PQclear(r);
+	L->set_created = has_created;
+	L->set_updated = has_updated;
+	for (size_t i = 0; i < L->ncols; i++) {
+		if (!strcmp(L->cols[i], "sync_created_at"))
+			L->set_created = 0;
+		if (!strcmp(L->cols[i], "sync_updated_at"))
+			L->set_updated = 0;
+	}
+	buf_free(&bad);
+	return as_text;
+}
+
+/* "pre"."c1", "pre"."c2", ... for the columns (keys included or not). */
+static void add_cols(gx_buf *b, const struct load *L, const char *pre, int keys,
+		     const char *as_text)
+{
+	int first = 1;
+
+	for (size_t i = 0; i < L->ncols; i++) {
+		if (!keys && is_key(L, L->cols[i]))
+			continue;
+		if (!first)
+			buf_adds(b, ", ");
+		first = 0;
+		if (pre)
+			buf_addf(b, "%s.", pre);
+		gx_pg_add_ident(b, L->cols[i]);
+		if (as_text && as_text[i])
+			buf_adds(b, "::text");
+	}
+}
+
+static void add_keys(gx_buf *b, const struct load *L)
+{
+	for (size_t k = 0; k < L->nkeys; k++) {
+		if (k)
+			buf_adds(b, ", ");
+		gx_pg_add_ident(b, L->keys[k]);
+	}
+}
+
+/* Within a batch the last record of a key wins (DISTINCT ON ... gx_line
+ * DESC); the database counts what it inserted (xmax = 0) and updated. */
+static void build_upsert(struct load *L, const char *as_text)
+{
+	gx_buf *b = &L->upsert_sql;
+	int has_set = L->ncols > L->nkeys;
+
+	buf_adds(b, "WITH gx_src AS (SELECT DISTINCT ON (");
+	add_keys(b, L);
+	buf_adds(b, ") ");
+	add_cols(b, L, NULL, 1, NULL);
+	buf_adds(b, " FROM " STAGE " ORDER BY ");
+	add_keys(b, L);
+	buf_adds(b, ", " LINE_COL " DESC), gx_up AS (INSERT INTO ");
+	buf_add(b, L->ident.s, L->ident.len);
+	buf_adds(b, " AS t (");
+	add_cols(b, L, NULL, 1, NULL);
+	if (L->set_created)
+		buf_adds(b, ", sync_created_at");
+	if (L->set_updated)
+		buf_adds(b, ", sync_updated_at");
+	buf_adds(b, ") SELECT ");
+	add_cols(b, L, NULL, 1, NULL);
+	if (L->set_created)
+		buf_adds(b, ", now()");
+	if (L->set_updated)
+		buf_adds(b, ", now()");
+	buf_adds(b, " FROM gx_src ON CONFLICT (");
+	add_keys(b, L);
+	buf_adds(b, ") ");
+	if (L->mode == MODE_INSERT || (L->mode == MODE_CHANGED && !has_set)) {
+		buf_adds(b, "DO NOTHING");
+	} else {
+		buf_adds(b, "DO UPDATE SET ");
+		int first = 1;
+		for (size_t i = 0; i < L->ncols; i++) {
+			/* Keys are equal by definition; with nothing else to set,
+			 * --force-overwrite still rewrites the row through a key. */
+			if (is_key(L, L->cols[i]) && (has_set || !first))
+				continue;
+			if (!first)
+				buf_adds(b, ", ");
+			first = 0;
+			gx_pg_add_ident(b, L->cols[i]);
+			buf_adds(b, " = EXCLUDED.");
+			gx_pg_add_ident(b, L->cols[i]);
+		}
+		if (L->set_updated)
+			buf_adds(b, ", sync_updated_at = now()");
+		if (L->mode == MODE_CHANGED) {
+			buf_adds(b, " WHERE ROW(");
+			add_cols(b, L, "t", 0, as_text);
+			buf_adds(b, ") IS DISTINCT FROM ROW(");
+			add_cols(b, L, "EXCLUDED", 0, as_text);
+			buf_adds(b, ")");
+		}
+	}
+	buf_adds(b, " RETURNING (t.xmax = 0) AS inserted)"
+		 " SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted),"
+		 " (SELECT count(*) FROM gx_src) FROM gx_up");
+}
+
+/* From the first record: the column list, checked against the target; the
+ * staging table (the target's types for the stream's columns, no
+ * constraints: those are checked by the upsert) and the batch SQL. */
+void target_prepare(struct load *L, const struct gx_reader *r)
+{
+	gx_buf sql = GX_BUF_INIT;
+	char *as_text;
+
+	stream_columns(L, r);
+	as_text = check_columns(L);
+
+	buf_adds(&sql, "CREATE TEMP TABLE gx_stage ON COMMIT DROP AS SELECT ");
+	add_cols(&sql, L, NULL, 1, NULL);
+	buf_adds(&sql, " FROM ");
+	buf_add(&sql, L->ident.s, L->ident.len);
+	buf_adds(&sql, " WITH NO DATA");
+	gx_pg_run(L->pg, sql.s);
+	gx_pg_run(L->pg, "ALTER TABLE " STAGE " ADD COLUMN " LINE_COL " bigint");
+
+	buf_adds(&L->copy_sql, "COPY " STAGE " (");
+	add_cols(&L->copy_sql, L, NULL, 1, NULL);
+	buf_adds(&L->copy_sql, ", " LINE_COL ") FROM STDIN");
+	build_upsert(L, as_text);
+	gx_debug("upsert: %s", L->upsert_sql.s);
+	free(as_text);
+	buf_free(&sql);
+}
