@@ -514,8 +514,10 @@ void query_sql(gx_buf *sql, const struct query *q, const struct window *w, MYSQL
 		buf_addc(sql, ')');
 	}
 	if (w->until) {
+		/* ... but a bounded window (a backfill up to a date) holds only
+		 * rows that have a place in time. */
 		add_cond(sql, &n);
-		buf_addf(sql, "%s < ", c);
+		buf_addf(sql, "%s >= '1000-01-01' AND %s < ", c, c);
 		add_literal(sql, my, w->until, strlen(w->until));
 	}
 	if (w->after) {

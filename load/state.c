@@ -173,6 +173,12 @@ static int cmd_init(int argc, char **argv)
 
 	PGconn *c = connect_db();
 	gx_pg_run(c, "BEGIN");
+	/* An existing table is checked before anything touches it. */
+	PGresult *r = gx_pg_exec(c, "SELECT to_regclass('orchestration.sync_history') IS NOT NULL");
+	int exists = !strcmp(PQgetvalue(r, 0, 0), "t");
+	PQclear(r);
+	if (exists)
+		check_history_shape(c);
 	buf_addf(&path, "%s/sync_history.sql", dir.s);
 	run_file(c, path.s);
 	check_history_shape(c);
