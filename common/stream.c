@@ -6,6 +6,7 @@
 #include "stream.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -153,6 +154,12 @@ static size_t skip_ws_back(const char *js, size_t i)
 static void validate(const struct gx_reader *r, const char *js, size_t len,
 		     const jsmntok_t *t, unsigned n)
 {
+	/* An empty container holds only white space: jsmn takes {:} and [,]. */
+	for (unsigned i = 0; i < n; i++)
+		if (t[i].type != JSMN_STRING && t[i].type != JSMN_PRIMITIVE &&
+		    t[i].size == 0 &&
+		    skip_ws(js, len, (size_t)t[i].start + 1) != (size_t)t[i].end - 1)
+			bad(r, "invalid JSON");
 	for (unsigned i = 1; i < n; i++) {
 		const jsmntok_t *k = &t[i], *par = &t[k->parent];
 		int is_str = k->type == JSMN_STRING;
@@ -174,8 +181,14 @@ static void validate(const struct gx_reader *r, const char *js, size_t len,
 				bad(r, "missing ',' between values");
 			if (pc == open && before - 1 != (size_t)par->start)
 				bad(r, "invalid JSON");
-		} else if (pc != ':') {
-			bad(r, "invalid JSON");
+			/* jsmn takes a ',' with no value before it: {,"a":1} [1,,2] */
+			if (pc == ',') {
+				size_t pb = skip_ws_back(js, before - 1);
+				if (pb == 0 || memchr("{[,:", js[pb - 1], 4))
+					bad(r, "missing value before ','");
+			}
+		} else if (pc != ':' || skip_ws_back(js, before - 1) != (size_t)par->end + 1) {
+			bad(r, "invalid JSON");	/* also jsmn's {"a"::1} */
 		}
 		if (!is_key) {
 			/* a value: the container holding it closes or continues */
@@ -466,6 +479,15 @@ static long unescape(gx_buf *out, const char *str, size_t n, int *has_nul)
 	*has_nul = 0;
 	while (i < n) {
 		size_t run = i;
+		/* Eight bytes at a time while none is < 0x20, >= 0x80 or '\\'
+		 * (it may stop early, never late); then byte by byte. */
+		for (uint64_t w, bs; run + 8 <= n; run += 8) {
+			memcpy(&w, s + run, 8);
+			bs = w ^ 0x5c5c5c5c5c5c5c5cull;
+			if ((w | (w - 0x2020202020202020ull) |
+			     ((bs - 0x0101010101010101ull) & ~bs)) & 0x8080808080808080ull)
+				break;
+		}
 		while (run < n && s[run] >= 0x20 && s[run] < 0x80 && s[run] != '\\')
 			run++;
 		if (run > i) {
