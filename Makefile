@@ -52,7 +52,11 @@ test-asan:
 	  CFLAGS='-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer'
 	GX_BIN=build/asan/bin ASAN_OPTIONS=detect_leaks=1 tests/run
 
+# The libFuzzer targets for minutes (make test runs them for seconds).
+fuzz:
+	tests/fuzz/run $${FUZZ_SECONDS:-300}
+
 clean:
 	rm -rf $(BIN) build
 
-.PHONY: all deps demo test test-asan clean dirs
+.PHONY: all deps demo test test-asan fuzz clean dirs
