@@ -80,7 +80,7 @@
 #include <unistd.h>
 
 struct opts {
-	const char *query, *entity, *after, *defaults_file;
+	const char *query, *entity, *after, *defaults_file, *expect_tz;
 	struct window w;
 	unsigned timeout, read_timeout;
 	int now;
@@ -107,6 +107,8 @@ static noreturn void usage(void)
 "  --timeout S         connect timeout in seconds (default 30)\n"
 "  --read-timeout S    longest silence from the server (default 3600; 0: none)\n"
 "  --defaults-file F   MySQL option file, [client] group (or GENIUS_DB_OPTION_FILE)\n"
+"  --expect-time-zone Z  refuse to run unless the source's time zone is Z (the\n"
+"                      zone the checkpoint was taken in: the end marker's time_zone)\n"
 "  --now               print the source clock as one JSON line and exit\n"
 "  --debug             log settings and SQL to stderr (never the password)\n"
 "  -h, --help          this text\n"
@@ -146,7 +148,8 @@ static unsigned seconds(const char *opt, const char *s)
 static void parse_options(struct opts *o, int argc, char **argv)
 {
 	enum { O_QUERY = 256, O_ENTITY, O_SINCE, O_UNTIL, O_AFTER, O_LIMIT,
-	       O_TIMEOUT, O_READ_TIMEOUT, O_DEFAULTS, O_NOW, O_DEBUG, O_VERSION };
+	       O_TIMEOUT, O_READ_TIMEOUT, O_DEFAULTS, O_NOW, O_DEBUG, O_VERSION,
+	       O_EXPECT_TZ };
 	static const struct option longopts[] = {
 		{ "query", required_argument, NULL, O_QUERY },
 		{ "entity", required_argument, NULL, O_ENTITY },
@@ -157,6 +160,7 @@ static void parse_options(struct opts *o, int argc, char **argv)
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "read-timeout", required_argument, NULL, O_READ_TIMEOUT },
 		{ "defaults-file", required_argument, NULL, O_DEFAULTS },
+		{ "expect-time-zone", required_argument, NULL, O_EXPECT_TZ },
 		{ "now", no_argument, NULL, O_NOW },
 		{ "debug", no_argument, NULL, O_DEBUG },
 		{ "help", no_argument, NULL, 'h' },
@@ -190,6 +194,7 @@ static void parse_options(struct opts *o, int argc, char **argv)
 			o->read_timeout = seconds("--read-timeout", optarg);
 			break;
 		case O_DEFAULTS: o->defaults_file = optarg; break;
+		case O_EXPECT_TZ: o->expect_tz = optarg; break;
 		case O_NOW: o->now = 1; break;
 		case O_DEBUG: gx_debug_on = 1; break;
 		case 'h': usage();
@@ -216,7 +221,8 @@ static void parse_options(struct opts *o, int argc, char **argv)
 }
 
 /* $GX_QUERIES/NAME.sql, GX_QUERIES defaulting to ../extract/queries beside
- * the binary (symbolic links resolved), so an installed tree finds its own. */
+ * the binary (symbolic links resolved), so an installed tree finds its own;
+ * when that does not exist, ../share/gx/extract/queries (make install). */
 static char *entity_query(const char *name)
 {
 	const char *dir = getenv("GX_QUERIES");
@@ -236,7 +242,16 @@ static char *entity_query(const char *name)
 		gx_die(GX_EXIT_DATA, "cannot find the binary's directory: set GX_QUERIES");
 	exe[n] = '\0';
 	*strrchr(exe, '/') = '\0';
-	buf_addf(&path, "%s/../extract/queries/%s.sql", exe, name);
+	buf_addf(&path, "%s/../extract/queries", exe);
+	if (access(path.s, F_OK)) {
+		buf_reset(&path);
+		buf_addf(&path, "%s/../share/gx/extract/queries", exe);
+		if (access(path.s, F_OK)) {
+			buf_reset(&path);
+			buf_addf(&path, "%s/../extract/queries", exe);
+		}
+	}
+	buf_addf(&path, "/%s.sql", name);
 	return path.s;
 }
 
@@ -291,6 +306,13 @@ static void add_opt_str(gx_buf *b, const char *key, const char *v)
 		buf_adds(b, "null");
 }
 
+/* The zone the source's DATETIME cursors are written in: the session's, or
+ * the server's own when the session says SYSTEM. */
+static const char *clock_zone(const struct db_clock *c)
+{
+	return strcmp(c->time_zone, "SYSTEM") ? c->time_zone : c->system_time_zone;
+}
+
 static void print_end(const char *entity, const struct db_clock *c,
 		      const struct window *w, const struct run *r)
 {
@@ -299,6 +321,7 @@ static void print_end(const char *entity, const struct db_clock *c,
 	buf_addf(&b, "{\"@gx\":\"end\",\"records\":%llu", r->records);
 	add_opt_str(&b, "entity", entity);
 	add_opt_str(&b, "clock", c->now);
+	add_opt_str(&b, "time_zone", clock_zone(c));
 	add_opt_str(&b, "since", w->since);
 	add_opt_str(&b, "until", w->until);
 	buf_addf(&b, ",\"after\":%s", w->after ? w->after->json.s : "null");
@@ -357,8 +380,15 @@ int main(int argc, char **argv)
 	my = db_connect(o.defaults_file, o.timeout, o.read_timeout);
 	db_exec(my, "SET SESSION net_write_timeout = 86400");
 
-	/* 3. The source clock, before the query: the next delta's start. */
+	/* 3. The source clock, before the query: the next delta's start.
+	 *    Cursors are the source's wall time: if its zone moved since the
+	 *    checkpoint, the window would silently shift. */
 	db_clock(my, &clock);
+	if (o.expect_tz && strcmp(o.expect_tz, clock_zone(&clock)))
+		gx_die(GX_EXIT_DATA, "the source's time zone is now '%s' but the "
+		       "checkpoint was taken in '%s': its cursor values moved; run "
+		       "once with --full to take a new checkpoint", clock_zone(&clock),
+		       o.expect_tz);
 
 	/* 4. The window's SQL; 5. the rows; 6. the end marker. */
 	query_sql(&sql, &q, &o.w, my);

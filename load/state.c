@@ -132,7 +132,8 @@ static void default_dir(gx_buf *b, const char *sub)
 		buf_addf(b, "%s/%s", home, sub);
 		return;
 	}
-	/* <dir of this binary>/../SUB, as in the source tree */
+	/* <dir of this binary>/../SUB, as in the source tree; when that does not
+	 * exist, <dir of this binary>/../share/gx/SUB (make install) */
 	char self[4096];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
 	if (n <= 0)
@@ -140,6 +141,14 @@ static void default_dir(gx_buf *b, const char *sub)
 	self[n] = '\0';
 	*strrchr(self, '/') = '\0';
 	buf_addf(b, "%s/../%s", self, sub);
+	if (access(b->s, F_OK)) {
+		buf_reset(b);
+		buf_addf(b, "%s/../share/gx/%s", self, sub);
+		if (access(b->s, F_OK)) {
+			buf_reset(b);
+			buf_addf(b, "%s/../%s", self, sub);
+		}
+	}
 }
 
 static int cmd_init(int argc, char **argv)
@@ -403,7 +412,7 @@ static const char checkpoint_sql[] =
 	"  to_char((s->>'clock')::timestamp - make_interval(secs => $2::double precision),"
 	"          'YYYY-MM-DD HH24:MI:SS.US') END,"
 	" CASE WHEN (s->>'more')::boolean THEN (s->'last')::text END,"
-	" s->>'clock' FROM last";
+	" s->>'clock', s->>'time_zone' FROM last";
 
 static int cmd_checkpoint(int argc, char **argv)
 {
@@ -436,6 +445,8 @@ static int cmd_checkpoint(int argc, char **argv)
 			printf("--since\n%s\n", since);
 		if (after)
 			printf("--after\n%s\n", after);
+		if (have && !PQgetisnull(r, 0, 4))
+			printf("--expect-time-zone\n%s\n", PQgetvalue(r, 0, 4));
 	} else {
 		gx_buf b = GX_BUF_INIT;
 		buf_adds(&b, "{\"run\":");
