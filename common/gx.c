@@ -7,7 +7,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <time.h>
+#include <unistd.h>
 
 const char *gx_prog = "gx";
 int gx_debug_on;
@@ -121,6 +123,19 @@ char *gx_strndup(const char *s, size_t n)
 char *gx_strdup(const char *s)
 {
 	return gx_strndup(s, strlen(s));
+}
+
+FILE *gx_fopen_private(const char *path, const char *mode)
+{
+	int flags = O_WRONLY | O_CREAT | (mode[0] == 'a' ? O_APPEND : O_TRUNC);
+	int fd = open(path, flags, 0600);
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	if (!(f = fdopen(fd, mode)))
+		close(fd);
+	return f;
 }
 
 void gx_version(void)

@@ -39,6 +39,9 @@ void *gx_realloc(void *p, size_t n);
 char *gx_strdup(const char *s);
 char *gx_strndup(const char *s, size_t n);
 
+/* fopen() for files gx creates (rejects, stats): new files get mode 0600,
+ * as they can hold customer data. mode is "w" or "a". */
+FILE *gx_fopen_private(const char *path, const char *mode);
 /* Prints "PROG VERSION" and exits 0: shared by every --version. */
 noreturn void gx_version(void);
 /* Parses a non-negative decimal integer option value or dies naming opt. */

@@ -173,9 +173,9 @@ int main(int argc, char **argv)
 	target_check(&L);
 	if (run)
 		run_check(&L, run);
-	if (L.rejects_path && !(L.rejects = fopen(L.rejects_path, "w")))
+	if (L.rejects_path && !(L.rejects = gx_fopen_private(L.rejects_path, "w")))
 		gx_die(GX_EXIT_DATA, "%s: cannot write the rejects", L.rejects_path);
-	if (stats_path && !(stats = fopen(stats_path, "w")))
+	if (stats_path && !(stats = gx_fopen_private(stats_path, "w")))
 		gx_die(GX_EXIT_DATA, "%s: cannot write the stats", stats_path);
 
 	read_records(&L, &r, &end);

@@ -7,6 +7,8 @@
 
 GX_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export GX_ROOT
+# Programs built elsewhere (the sanitizer build) still find the tree's files.
+export GX_HOME="$GX_ROOT" GX_QUERIES="$GX_ROOT/extract/queries"
 export GX_BIN="${GX_BIN:-$GX_ROOT/bin}"
 case "$GX_BIN" in /*) ;; *) GX_BIN="$GX_ROOT/$GX_BIN" ;; esac
 export PATH="$GX_BIN:$GX_ROOT/scripts:$PATH"

@@ -224,7 +224,7 @@ int main(int argc, char **argv)
 		tz_close(&tz);
 		return 0;
 	}
-	if (run.rejects_path && !(run.rejects = fopen(run.rejects_path, "a")))
+	if (run.rejects_path && !(run.rejects = gx_fopen_private(run.rejects_path, "a")))
 		gx_die(GX_EXIT_DATA, "%s: cannot open: %s", run.rejects_path, strerror(errno));
 
 	/* 2. Each record mapped and written, or rejected; control lines
