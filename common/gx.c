@@ -1,6 +1,7 @@
 /* Errors, logging, output, memory and small parsers shared by every program. */
 #define _POSIX_C_SOURCE 200809L
 #include "gx.h"
+#include "stream.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -30,16 +31,44 @@ void gx_init(const char *prog)
 		gx_debug_on = 1;
 }
 
-static void vmsg(const char *prefix, const char *fmt, va_list ap)
+static int log_json = -1;
+
+/* GX_LOG_FORMAT=json (set by the scripts' --log-format json) makes every
+ * stderr line one JSON object, for log shippers. */
+static int json_logs(void)
+{
+	if (log_json < 0) {
+		const char *f = getenv("GX_LOG_FORMAT");
+		log_json = f && !strcmp(f, "json");
+	}
+	return log_json;
+}
+
+static void vmsg(const char *level, const char *fmt, va_list ap)
 {
 	/* One line, built whole, so concurrent writers do not interleave. */
-	char line[4096];
-	int n = snprintf(line, sizeof line, "%s: %s", gx_prog, prefix);
+	char text[4096];
+	gx_buf line = GX_BUF_INIT;
 
-	if (n < 0)
-		n = 0;
-	vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
-	fprintf(stderr, "%s\n", line);
+	vsnprintf(text, sizeof text, fmt, ap);
+	if (json_logs()) {
+		char ts[32];
+		struct timespec now;
+		struct tm tm;
+		clock_gettime(CLOCK_REALTIME, &now);
+		gmtime_r(&now.tv_sec, &tm);
+		strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
+		buf_addf(&line, "{\"time\":\"%s.%03ldZ\",\"program\":\"%s\",\"level\":\"%s\","
+			 "\"message\":", ts, now.tv_nsec / 1000000, gx_prog, level);
+		json_add_str(&line, text, strlen(text));
+		buf_adds(&line, "}\n");
+	} else {
+		buf_addf(&line, "%s: %s%s%s\n", gx_prog,
+			 strcmp(level, "info") && strcmp(level, "error") ? level : "",
+			 strcmp(level, "info") && strcmp(level, "error") ? ": " : "", text);
+	}
+	fwrite(line.s, 1, line.len, stderr);
+	buf_free(&line);
 }
 
 void gx_die(int status, const char *fmt, ...)
@@ -47,7 +76,7 @@ void gx_die(int status, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmsg("", fmt, ap);
+	vmsg("error", fmt, ap);
 	va_end(ap);
 	/* Whatever we already wrote is incomplete: never pretend otherwise by
 	 * flushing a partial record; the missing end marker says so. */
@@ -59,7 +88,16 @@ void gx_warn(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmsg("warning: ", fmt, ap);
+	vmsg("warning", fmt, ap);
+	va_end(ap);
+}
+
+void gx_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("info", fmt, ap);
 	va_end(ap);
 }
 
@@ -70,7 +108,7 @@ void gx_debug(const char *fmt, ...)
 	if (!gx_debug_on)
 		return;
 	va_start(ap, fmt);
-	vmsg("debug: ", fmt, ap);
+	vmsg("debug", fmt, ap);
 	va_end(ap);
 }
 

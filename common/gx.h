@@ -28,6 +28,8 @@ void gx_init(const char *prog);
 noreturn void gx_die(int status, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void gx_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A summary or progress line on stderr ("PROG: message", or JSON). */
+void gx_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void gx_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Flushes stdout; dies on a write error other than EPIPE. Call at the end. */
 void gx_flush(void);

@@ -198,7 +198,7 @@ static int cmd_init(int argc, char **argv)
 		free(names[i]);
 	}
 	gx_pg_run(c, "COMMIT");
-	fprintf(stderr, "gx-state: schema ready (%zu warehouse tables from %s)\n", nn, dir.s);
+	gx_info("schema ready (%zu warehouse tables from %s)", nn, dir.s);
 	free(names);
 	buf_free(&dir);
 	buf_free(&path);

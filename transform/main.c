@@ -118,8 +118,7 @@ static void reject(struct run *run, const struct gx_reader *r,
 			gx_die(GX_EXIT_DATA, "%s: write error: %s", run->rejects_path,
 			       strerror(errno));
 	} else {
-		fprintf(stderr, "%s: line %lu: column %s: %s\n", gx_prog, r->lineno,
-			rej->column.s, rej->reason.s);
+		gx_info("line %lu: column %s: %s", r->lineno, rej->column.s, rej->reason.s);
 	}
 	if (run->rejected > run->max_errors)
 		gx_die(GX_EXIT_DATA, "line %lu: %llu records rejected, more than "
