@@ -7,6 +7,8 @@
  *   gx-state checkpoint ENTITY [--lookback SECONDS] [--args]
  *   gx-state last ENTITY [--json]
  *   gx-state list [ENTITY] [--limit N] [--json]
+ *   gx-state status [--source-now TS]
+ *   gx-state metrics [--file PATH]
  */
 #include <dirent.h>
 #include <errno.h>
@@ -43,6 +45,8 @@ static noreturn void usage(int status)
 "  last ENTITY [--json]             the latest run of ENTITY\n"
 "  list [ENTITY] [--limit N] [--json]\n"
 "                                   recent runs, newest first\n"
+"  status [--source-now TS]         per entity: last run, last success, checkpoint, lag\n"
+"  metrics [--file PATH]            Prometheus text (node_exporter textfile collector)\n"
 "Connection: PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD or ~/.pgpass.\n"
 "Example: gx-state list appointments --limit 5\n");
 	exit(status);
@@ -528,6 +532,124 @@ static int cmd_list(int argc, char **argv, int only_last)
 	return 0;
 }
 
+/* ---- status / metrics ------------------------------------------------ */
+
+/* Per entity: its latest run, its latest success and the checkpoint clock
+ * that success left (the source's wall time). */
+static const char latest_sql[] =
+	"WITH r AS (SELECT DISTINCT ON (sync_type) sync_type, status, start_time, end_time,"
+	"  records_processed, records_created, records_updated, records_failed,"
+	"  COALESCE((performance_metrics->>'unchanged')::bigint, 0) AS unchanged"
+	"  FROM orchestration.sync_history WHERE crm_source = '" CRM "'"
+	"  ORDER BY sync_type, start_time DESC, id DESC),"
+	" s AS (SELECT DISTINCT ON (sync_type) sync_type, end_time,"
+	"  performance_metrics->'stream'->>'clock' AS clock"
+	"  FROM orchestration.sync_history WHERE crm_source = '" CRM "' AND status = 'success'"
+	"  AND COALESCE(performance_metrics->>'dry_run', 'false') = 'false'"
+	"  ORDER BY sync_type, start_time DESC, id DESC)"
+	" SELECT r.sync_type, r.status,"
+	"  round(extract(epoch FROM now() - r.start_time))::bigint,"
+	"  round(extract(epoch FROM now() - s.end_time))::bigint,"
+	"  s.clock,"
+	"  round(extract(epoch FROM $1::timestamp - s.clock::timestamp))::bigint,"
+	"  extract(epoch FROM r.start_time)::bigint, extract(epoch FROM s.end_time)::bigint,"
+	"  COALESCE(extract(epoch FROM r.end_time - r.start_time), 0),"
+	"  r.records_processed, r.records_created, r.records_updated, r.unchanged, r.records_failed"
+	" FROM r LEFT JOIN s USING (sync_type) ORDER BY r.sync_type";
+
+static PGresult *latest(PGconn *c, const char *source_now)
+{
+	const char *p[] = { source_now };
+
+	return gx_pg_execp(c, latest_sql, 1, p);
+}
+
+static int cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "source-now", required_argument, 0, 'n' }, { 0 } };
+	const char *source_now = NULL;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch != 'n' || !gx_valid_datetime(optarg))
+			gx_die(GX_EXIT_DATA, "--source-now: expected YYYY-MM-DD HH:MM:SS[.ffffff]");
+		source_now = optarg;
+	}
+	if (optind != argc)
+		usage(1);
+	PGconn *c = connect_db();
+	PGresult *r = latest(c, source_now);
+	printf("%-34s %-8s %12s %14s %-27s %10s\n", "entity", "last", "run age (s)",
+	       "success age (s)", "checkpoint (source clock)", "lag (s)");
+	for (int i = 0; i < PQntuples(r); i++)
+		printf("%-34s %-8s %12s %14s %-27s %10s\n", PQgetvalue(r, i, 0),
+		       PQgetvalue(r, i, 1), PQgetvalue(r, i, 2),
+		       PQgetisnull(r, i, 3) ? "never" : PQgetvalue(r, i, 3),
+		       PQgetisnull(r, i, 4) ? "-" : PQgetvalue(r, i, 4),
+		       PQgetisnull(r, i, 5) ? "-" : PQgetvalue(r, i, 5));
+	PQclear(r);
+	PQfinish(c);
+	return 0;
+}
+
+static void metric(gx_buf *b, const char *name, const char *help, PGresult *r,
+		   int col, const char *extra_label)
+{
+	buf_addf(b, "# HELP gx_%s %s\n# TYPE gx_%s gauge\n", name, help, name);
+	for (int i = 0; i < PQntuples(r); i++)
+		if (!PQgetisnull(r, i, col))
+			buf_addf(b, "gx_%s{entity=\"%s\"%s} %s\n", name, PQgetvalue(r, i, 0),
+				 extra_label, PQgetvalue(r, i, col));
+}
+
+static int cmd_metrics(int argc, char **argv)
+{
+	static const struct option opts[] = { { "file", required_argument, 0, 'f' }, { 0 } };
+	const char *file = NULL;
+	gx_buf b = GX_BUF_INIT, tmp = GX_BUF_INIT;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch != 'f')
+			usage(1);
+		file = optarg;
+	}
+	if (optind != argc)
+		usage(1);
+	PGconn *c = connect_db();
+	PGresult *r = latest(c, NULL);
+	buf_addf(&b, "# HELP gx_last_run_success 1 if the entity's latest run succeeded\n"
+		 "# TYPE gx_last_run_success gauge\n");
+	for (int i = 0; i < PQntuples(r); i++)
+		buf_addf(&b, "gx_last_run_success{entity=\"%s\",status=\"%s\"} %d\n",
+			 PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
+			 !strcmp(PQgetvalue(r, i, 1), "success"));
+	metric(&b, "last_run_timestamp_seconds", "start of the latest run", r, 6, "");
+	metric(&b, "last_success_timestamp_seconds", "end of the latest successful run", r, 7, "");
+	metric(&b, "last_run_duration_seconds", "duration of the latest run", r, 8, "");
+	metric(&b, "last_run_processed_rows", "rows the latest run processed", r, 9, "");
+	metric(&b, "last_run_created_rows", "rows the latest run created", r, 10, "");
+	metric(&b, "last_run_updated_rows", "rows the latest run updated", r, 11, "");
+	metric(&b, "last_run_unchanged_rows", "rows the latest run left unchanged", r, 12, "");
+	metric(&b, "last_run_rejected_rows", "rows the latest run rejected", r, 13, "");
+	PQclear(r);
+	PQfinish(c);
+	if (!file) {
+		gx_out(b.s, b.len);
+	} else {
+		/* Written aside and renamed: the collector never reads half a file. */
+		buf_addf(&tmp, "%s.%ld.tmp", file, (long)getpid());
+		FILE *f = fopen(tmp.s, "w");
+		if (!f || fwrite(b.s, 1, b.len, f) != b.len || fclose(f) != 0 ||
+		    rename(tmp.s, file) != 0)
+			gx_die(GX_EXIT_DATA, "%s: %s", file, strerror(errno));
+	}
+	buf_free(&b);
+	buf_free(&tmp);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -567,6 +689,10 @@ int main(int argc, char **argv)
 		status = cmd_list(argc, argv, 1);
 	else if (!strcmp(cmd, "list"))
 		status = cmd_list(argc, argv, 0);
+	else if (!strcmp(cmd, "status"))
+		status = cmd_status(argc, argv);
+	else if (!strcmp(cmd, "metrics"))
+		status = cmd_metrics(argc, argv);
 	else
 		gx_die(GX_EXIT_DATA, "unknown command '%s' (try --help)", cmd);
 	gx_flush();

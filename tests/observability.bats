@@ -1,0 +1,66 @@
+#!/usr/bin/env bats
+# What an operator watches: the run table, status and lag, Prometheus
+# metrics for node_exporter, JSON logs for log shippers.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup_file() {
+	gx_servers_start
+	gx-state init >/dev/null 2>&1
+	gx_sample 200
+}
+
+teardown_file() { gx_servers_stop; }
+
+setup() {
+	gx_env
+	export GX_REJECTS_DIR="$BATS_TEST_TMPDIR/rejects"
+}
+
+@test "--metrics-file writes Prometheus gauges for the entity after a run" {
+	run appointments --metrics-file "$BATS_TEST_TMPDIR/gx.prom"
+	[ "$status" -eq 0 ]
+	f="$BATS_TEST_TMPDIR/gx.prom"
+	grep -qx 'gx_last_run_success{entity="appointments",status="success"} 1' "$f"
+	grep -qx 'gx_last_run_processed_rows{entity="appointments"} [0-9]\+' "$f"
+	grep -q '^gx_last_success_timestamp_seconds{entity="appointments"} [0-9]\{10\}$' "$f"
+	# every sample line is "name{labels} number", every metric has HELP and TYPE
+	! grep -v '^#' "$f" | grep -vE '^gx_[a-z_]+\{[^}]*\} -?[0-9.e+-]+$'
+	[ "$(grep -c '^# TYPE' "$f")" -eq "$(grep -c '^# HELP' "$f")" ]
+}
+
+@test "a failed run shows in the metrics as not successful" {
+	GENIUS_DB_PASSWORD=wrong run appointments --metrics-file "$BATS_TEST_TMPDIR/gx.prom"
+	[ "$status" -eq 2 ]
+	grep -qx 'gx_last_run_success{entity="appointments",status="failed"} 0' "$BATS_TEST_TMPDIR/gx.prom"
+}
+
+@test "scripts/status shows each entity's last run, last success and lag behind the source" {
+	appointments 2>/dev/null
+	run status
+	[ "$status" -eq 0 ]
+	[[ ${lines[0]} == entity*last*lag* ]]
+	[[ ${lines[1]} =~ ^appointments\ +success\ +[0-9]+\ +[0-9]+\ +[0-9]{4}-[0-9]{2}-[0-9]{2}\ [0-9:.]+\ +[0-9]+$ ]]
+}
+
+@test "--log-format json makes every stderr line of every stage a JSON object" {
+	run --separate-stderr appointments --full --log-format json
+	[ "$status" -eq 0 ]
+	[ -n "$stderr" ]
+	while IFS= read -r line; do
+		[ "$(jq -r '.program + " " + .level' <<<"$line")" != " " ]
+	done <<<"$stderr"
+	[[ $stderr == *'"program":"gx-load","level":"info"'* ]]
+	[[ $stderr == *'"program":"gx-extract","level":"info"'* ]]
+}
+
+@test "gx-state list --json gives one JSON object per run, newest first" {
+	appointments 2>/dev/null
+	run gx-state list appointments --json --limit 2
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 2 ]
+	a=$(jq -r .id <<<"${lines[0]}")
+	b=$(jq -r .id <<<"${lines[1]}")
+	[ "$a" -gt "$b" ]
+}
