@@ -56,7 +56,40 @@ test-asan:
 fuzz:
 	tests/fuzz/run $${FUZZ_SECONDS:-300}
 
+# Speed and memory, side by side with the tools users would pick, on private
+# servers it starts and stops (N=1000000 RUNS=3 by default; docs/performance.md).
+bench: all
+	bench/run
+
 clean:
 	rm -rf $(BIN) build
 
-.PHONY: all deps demo test test-asan fuzz clean dirs
+# make install [PREFIX=/usr/local] [DESTDIR=staging]: the programs and gx-sync
+# in PREFIX/bin; the queries, maps, DDL and the sync scripts in
+# PREFIX/share/gx, laid out as in this tree (the programs and scripts look
+# there when ../extract etc. does not exist beside them); the man pages.
+PREFIX  ?= /usr/local
+GXSHARE  = $(DESTDIR)$(PREFIX)/share/gx
+MANDIR   = $(DESTDIR)$(PREFIX)/share/man
+ENTITIES = $(shell sed -n 's/^\([a-z_][a-z0-9_]*\)[[:space:]].*/\1/p' scripts/entities)
+
+install: all
+	install -d "$(DESTDIR)$(PREFIX)/bin" "$(GXSHARE)/extract/queries" \
+	  "$(GXSHARE)/transform/maps" "$(GXSHARE)/load/ddl" "$(GXSHARE)/scripts" \
+	  "$(MANDIR)/man1" "$(MANDIR)/man7"
+	install -m 755 $(PROGS) scripts/gx-sync "$(DESTDIR)$(PREFIX)/bin"
+	install -m 644 extract/queries/*.sql "$(GXSHARE)/extract/queries"
+	install -m 644 transform/maps/*.map "$(GXSHARE)/transform/maps"
+	install -m 644 load/ddl/*.sql "$(GXSHARE)/load/ddl"
+	install -m 644 scripts/lib scripts/entities scripts/entities.deps "$(GXSHARE)/scripts"
+	install -m 755 scripts/all scripts/status $(addprefix scripts/,$(ENTITIES)) "$(GXSHARE)/scripts"
+	install -m 644 docs/man/*.1 "$(MANDIR)/man1"
+	install -m 644 docs/man/*.7 "$(MANDIR)/man7"
+
+uninstall:
+	rm -f $(addprefix "$(DESTDIR)$(PREFIX)/bin/",gx-extract gx-map gx-load gx-state gx-sync)
+	rm -f $(addprefix "$(MANDIR)/man1/",$(notdir $(wildcard docs/man/*.1)))
+	rm -f $(addprefix "$(MANDIR)/man7/",$(notdir $(wildcard docs/man/*.7)))
+	rm -rf "$(GXSHARE)"
+
+.PHONY: all deps demo test test-asan fuzz bench clean dirs install uninstall
