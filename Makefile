@@ -52,6 +52,10 @@ test-asan:
 	  CFLAGS='-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer'
 	GX_BIN=build/asan/bin ASAN_OPTIONS=detect_leaks=1 tests/run
 
+# kill -9 trials at scale (make test runs a few on a small table).
+test-faults: all
+	FAULT_TRIALS=$${FAULT_TRIALS:-30} FAULT_ROWS=$${FAULT_ROWS:-1000000} tests/run faults.bats
+
 # The libFuzzer targets for minutes (make test runs them for seconds).
 fuzz:
 	tests/fuzz/run $${FUZZ_SECONDS:-300}
@@ -92,4 +96,4 @@ uninstall:
 	rm -f $(addprefix "$(MANDIR)/man7/",$(notdir $(wildcard docs/man/*.7)))
 	rm -rf "$(GXSHARE)"
 
-.PHONY: all deps demo test test-asan fuzz bench clean dirs install uninstall
+.PHONY: all deps demo test test-asan test-faults fuzz bench clean dirs install uninstall
