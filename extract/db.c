@@ -1,9 +1,22 @@
 /* The connection to the Genius source: settings, connect, the source clock. */
 #include "extract.h"
 
+#include <errmsg.h>
+
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* For the messages: the timeouts in force, and which one applies. */
+static unsigned connect_secs, read_secs;
+static int connected;
 
 /* An environment value, NULL when unset or empty. */
 static const char *env(const char *name)
@@ -26,12 +39,79 @@ static unsigned env_port(void)
 	return (unsigned)p;
 }
 
+/* What most likely went wrong, as " (...)" or "": err is the errno the
+ * client library left, ETIMEDOUT when a timeout expired. */
+static const char *cause(MYSQL *my, int err)
+{
+	static char why[160];
+	unsigned e = mysql_errno(my);
+
+	if (err == ETIMEDOUT && !connected)
+		snprintf(why, sizeof why, " (no reply within %u s: --timeout)",
+			 connect_secs);
+	else if (err == ETIMEDOUT && read_secs)
+		snprintf(why, sizeof why, " (the server sent nothing for %u s: "
+			 "--read-timeout)", read_secs);
+	else if (err == ETIMEDOUT)
+		snprintf(why, sizeof why, " (timed out)");
+	else if (connected && (e == CR_SERVER_LOST || e == CR_SERVER_GONE_ERROR))
+		snprintf(why, sizeof why, " (the server stopped or restarted, "
+			 "killed our session, or the network failed)");
+	else
+		why[0] = '\0';
+	return why;
+}
+
+void db_die(MYSQL *my, const char *fmt, ...)
+{
+	int err = errno;
+	char what[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof what, fmt, ap);
+	va_end(ap);
+	gx_die(GX_EXIT_SERVER, "%s: %s%s", what, mysql_error(my), cause(my, err));
+}
+
+/* Connector/C reports every failed TCP connect as errno 115 (EINPROGRESS),
+ * whatever the kernel said: ask the kernel again, for at most a second, so
+ * that the message says "Connection refused" when the server is down. */
+static const char *tcp_cause(const char *host, unsigned port)
+{
+	static char why[160];
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai;
+	struct pollfd p = { .events = POLLOUT };
+	socklen_t len = sizeof(int);
+	char serv[12];
+	int err = 0;
+
+	snprintf(serv, sizeof serv, "%u", port);
+	if (getaddrinfo(host, serv, &hints, &ai))
+		return "";
+	p.fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+	if (p.fd >= 0 && !fcntl(p.fd, F_SETFL, O_NONBLOCK) &&
+	    connect(p.fd, ai->ai_addr, ai->ai_addrlen))
+		err = errno;
+	if (err == EINPROGRESS && poll(&p, 1, 1000) == 1 &&
+	    getsockopt(p.fd, SOL_SOCKET, SO_ERROR, &err, &len))
+		err = 0;
+	if (p.fd >= 0)
+		close(p.fd);
+	freeaddrinfo(ai);
+	if (!err || err == EINPROGRESS)
+		return "";
+	snprintf(why, sizeof why, " (%s)", strerror(err));
+	return why;
+}
+
 /* What we tried to connect to, for the message: the environment's values,
  * else the option file's (read into mysql->options, which the library
  * offers no getter for), else the library's defaults. */
 static noreturn void connect_failed(MYSQL *my, const char *host, unsigned port,
 				    const char *user, const char *sock)
 {
+	int errno_at_failure = errno;
 	const struct st_mysql_options *o = &my->options;
 	char *err = gx_strdup(mysql_error(my));
 	gx_buf at = GX_BUF_INIT;
@@ -49,8 +129,9 @@ static noreturn void connect_failed(MYSQL *my, const char *host, unsigned port,
 		buf_addf(&at, "%s:%s", host, sock);
 	else
 		buf_addf(&at, "%s:%u", host, port);
-	gx_die(GX_EXIT_SERVER, "cannot connect to MySQL at %s as %s: %s", at.s,
-	       user, err);
+	gx_die(GX_EXIT_SERVER, "cannot connect to MySQL at %s as %s: %s%s", at.s,
+	       user, err, errno_at_failure == EINPROGRESS && strcmp(host, "localhost") ?
+	       tcp_cause(host, port) : cause(my, errno_at_failure));
 }
 
 MYSQL *db_connect(const char *option_file, unsigned connect_timeout,
@@ -62,6 +143,8 @@ MYSQL *db_connect(const char *option_file, unsigned connect_timeout,
 	my_bool no = 0;
 	MYSQL *my = mysql_init(NULL);
 
+	connect_secs = connect_timeout;
+	read_secs = read_timeout;
 	if (!my)
 		gx_die(GX_EXIT_BUG, "mysql_init: out of memory");
 	mysql_options(my, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout);
@@ -94,6 +177,7 @@ MYSQL *db_connect(const char *option_file, unsigned connect_timeout,
 	if (strcmp(mysql_character_set_name(my), "utf8mb4") &&
 	    mysql_set_character_set(my, "utf8mb4"))
 		gx_die(GX_EXIT_SERVER, "cannot use utf8mb4: %s", mysql_error(my));
+	connected = 1;
 	gx_debug("connected: server %s, %s", mysql_get_server_info(my),
 		 mysql_get_host_info(my));
 	return my;
@@ -103,7 +187,7 @@ void db_exec(MYSQL *my, const char *sql)
 {
 	gx_debug("sql: %s", sql);
 	if (mysql_query(my, sql))
-		gx_die(GX_EXIT_SERVER, "%s: %s", sql, mysql_error(my));
+		db_die(my, "%s", sql);
 }
 
 void db_clock(MYSQL *my, struct db_clock *c)
@@ -115,8 +199,7 @@ void db_clock(MYSQL *my, struct db_clock *c)
 
 	gx_debug("sql: %s", sql);
 	if (mysql_query(my, sql) || !(res = mysql_store_result(my)))
-		gx_die(GX_EXIT_SERVER, "cannot read the source clock: %s",
-		       mysql_error(my));
+		db_die(my, "cannot read the source clock");
 	row = mysql_fetch_row(res);
 	if (!row || mysql_num_fields(res) != 3 || !row[0])
 		gx_die(GX_EXIT_SERVER, "cannot read the source clock: no row");

@@ -19,6 +19,7 @@ struct query {
 	size_t nwheres;
 	char *head;		/* "SELECT [modifiers]" */
 	char *tail;		/* the select list onward, no trailing ';' */
+	const char *from;	/* in tail: its top-level FROM onward, or NULL */
 };
 
 void query_load(struct query *q, const char *path);
@@ -39,10 +40,27 @@ struct after {
 void after_parse(struct after *a, const char *s);
 void after_free(struct after *a);
 
+/* --shard K/N: which part of the key space this process reads. With an
+ * integer first key, the half-open range [bound[K-2], bound[K-1]) of it,
+ * open below for shard 1 and above for shard N; otherwise the rows whose
+ * MOD(CRC32(first key), N) = K-1. */
+struct shard {
+	unsigned k, n;		/* 0 when not sharding */
+	int pinned;		/* bounds came from --shard-bounds */
+	int hash;		/* the first key is not an integer */
+	__int128 *bound;	/* n - 1 non-decreasing boundaries */
+	gx_buf json;		/* the bounds as a JSON array, for the end marker */
+};
+
+/* Parse --shard K/N and --shard-bounds [B,...] (NULL: none) or die (1). */
+void shard_parse(struct shard *s, const char *kn, const char *bounds);
+void shard_free(struct shard *s);
+
 /* The window: which rows of the query this run reads. */
 struct window {
 	const char *since, *until;	/* validated datetimes or NULL */
 	const struct after *after;	/* or NULL */
+	const struct shard *shard;	/* or NULL */
 	int has_limit;
 	unsigned long long limit;
 };
@@ -53,6 +71,18 @@ void window_check(const struct query *q, const struct window *w);
 /* The SQL that reads the (checked) window: bookkeeping columns (cursor, keys) first,
  * then the query's own; ordered by cursor then keys. */
 void query_sql(gx_buf *sql, const struct query *q, const struct window *w, MYSQL *my);
+/* SELECT first key over the query's FROM, its @where and the --since/--until
+ * window; not --after, so that a resumed shard finds the same keys. */
+void query_keys_sql(gx_buf *sql, const struct query *q,
+		    const struct window *w, MYSQL *my);
+
+/* Fixes the shard's bounds from the source (unless pinned): the keys split
+ * into N parts of as many rows; or, when the first key is not an integer,
+ * chooses the hash. */
+void shard_plan(struct shard *s, const struct query *q, const struct window *w,
+		MYSQL *my);
+/* Appends the SQL condition that keeps the shard's rows of key expression k. */
+void shard_cond(gx_buf *sql, const struct shard *s, const char *k);
 
 /* Connects from GENIUS_DB_* and the option file (NULL for none) or dies
  * with status 2. */
@@ -60,6 +90,10 @@ MYSQL *db_connect(const char *option_file, unsigned connect_timeout,
 		  unsigned read_timeout);
 /* Runs a statement that returns nothing, or dies with status 2. */
 void db_exec(MYSQL *my, const char *sql);
+/* Dies with status 2: "what: the server's message (the likely cause)".
+ * Call right after the failing call: the cause is read from errno. */
+noreturn void db_die(MYSQL *my, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 /* The source clock: NOW(6), the session and the system time zone. */
 struct db_clock {
 	char *now, *time_zone, *system_time_zone;
@@ -81,6 +115,9 @@ struct run {
 	unsigned long long invalid_utf8; /* sequences replaced by U+FFFD */
 	int more;			/* --limit cut the run short */
 	gx_buf last;			/* [cursor, key...] of the last record */
+	/* --progress: a line on stderr every progress seconds (0: never) */
+	unsigned progress;
+	double t0, next;		/* the run's start; the next line's time */
 };
 
 /* Runs sql (whose first nbk columns are the cursor, if has_cursor, and the

@@ -208,7 +208,7 @@ void query_load(struct query *q, const char *path)
 		"INTERSECT", "INTO", "WINDOW", "PROCEDURE", NULL
 	};
 	gx_buf b = GX_BUF_INIT;
-	size_t i = 0, at, sel, ins, end;
+	size_t i = 0, at, sel, ins, end, from = 0;
 	int depth = 0, semi = 0;
 	enum tok t;
 
@@ -285,6 +285,8 @@ void query_load(struct query *q, const char *path)
 			depth++;
 		if (t == T_CLOSE && --depth < 0)
 			gx_die(GX_EXIT_DATA, "%s: unbalanced ')'", path);
+		if (t == T_WORD && depth == 0 && !from && word_is(s + at, i - at, "FROM"))
+			from = at;
 		if (t == T_WORD && depth == 0 && word_in(s + at, i - at, clauses))
 			gx_die(GX_EXIT_DATA, "%s: the SELECT must not have %.*s "
 			       "(gx-extract adds WHERE, ORDER BY and LIMIT; "
@@ -300,6 +302,7 @@ void query_load(struct query *q, const char *path)
 		gx_die(GX_EXIT_DATA, "%s: no -- @key line", path);
 	q->head = gx_strndup(s + sel, ins - sel);
 	q->tail = gx_strndup(s + ins, end - ins);
+	q->from = from ? q->tail + (from - ins) : NULL;
 	buf_free(&b);
 }
 
@@ -493,6 +496,37 @@ static void add_cond(gx_buf *b, int *n)
 	buf_adds(b, (*n)++ ? "\n  AND " : "\nWHERE ");
 }
 
+static void add_since_until(gx_buf *sql, const struct query *q,
+			    const struct window *w, MYSQL *my, int *n)
+{
+	const char *c = q->cursor;
+
+	if (w->since) {
+		/* A NULL or zero cursor has no place in time: such rows come
+		 * in every delta rather than never. */
+		add_cond(sql, n);
+		buf_addf(sql, "(%s IS NULL OR %s < '1000-01-01' OR %s >= ", c, c, c);
+		add_literal(sql, my, w->since, strlen(w->since));
+		buf_addc(sql, ')');
+	}
+	if (w->until) {
+		/* ... but a bounded window (a backfill up to a date) holds only
+		 * rows that have a place in time. */
+		add_cond(sql, n);
+		buf_addf(sql, "%s >= '1000-01-01' AND %s < ", c, c);
+		add_literal(sql, my, w->until, strlen(w->until));
+	}
+}
+
+static void add_wheres(gx_buf *sql, const struct query *q, int *n)
+{
+	for (size_t i = 0; i < q->nwheres; i++) {
+		add_cond(sql, n);
+		/* On its own line: a trailing comment must not eat the ')'. */
+		buf_addf(sql, "(%s\n  )", q->wheres[i]);
+	}
+}
+
 void query_sql(gx_buf *sql, const struct query *q, const struct window *w, MYSQL *my)
 {
 	const char *c = q->cursor;
@@ -505,29 +539,15 @@ void query_sql(gx_buf *sql, const struct query *q, const struct window *w, MYSQL
 	for (size_t i = 0; i < q->nkeys; i++)
 		buf_addf(sql, "%s, ", q->keys[i]);
 	buf_adds(sql, q->tail + strspn(q->tail, " \t\r\n"));
-	if (w->since) {
-		/* A NULL or zero cursor has no place in time: such rows come
-		 * in every delta rather than never. */
-		add_cond(sql, &n);
-		buf_addf(sql, "(%s IS NULL OR %s < '1000-01-01' OR %s >= ", c, c, c);
-		add_literal(sql, my, w->since, strlen(w->since));
-		buf_addc(sql, ')');
-	}
-	if (w->until) {
-		/* ... but a bounded window (a backfill up to a date) holds only
-		 * rows that have a place in time. */
-		add_cond(sql, &n);
-		buf_addf(sql, "%s >= '1000-01-01' AND %s < ", c, c);
-		add_literal(sql, my, w->until, strlen(w->until));
-	}
+	add_since_until(sql, q, w, my, &n);
 	if (w->after) {
 		add_cond(sql, &n);
 		add_after(sql, my, q, w->after);
 	}
-	for (size_t i = 0; i < q->nwheres; i++) {
+	add_wheres(sql, q, &n);
+	if (w->shard && w->shard->n > 1) {
 		add_cond(sql, &n);
-		/* On its own line: a trailing comment must not eat the ')'. */
-		buf_addf(sql, "(%s\n  )", q->wheres[i]);
+		shard_cond(sql, w->shard, q->keys[0]);
 	}
 	buf_adds(sql, "\nORDER BY ");
 	/* By position: the bookkeeping columns themselves, whatever aliases
@@ -536,4 +556,17 @@ void query_sql(gx_buf *sql, const struct query *q, const struct window *w, MYSQL
 		buf_addf(sql, "%s%zu", i > 1 ? ", " : "", i);
 	if (w->has_limit)
 		buf_addf(sql, "\nLIMIT %llu", w->limit + 1);
+}
+
+void query_keys_sql(gx_buf *sql, const struct query *q,
+		    const struct window *w, MYSQL *my)
+{
+	int n = 0;
+
+	if (!q->from)
+		gx_die(GX_EXIT_DATA, "%s: --shard needs a SELECT with a FROM",
+		       q->path);
+	buf_addf(sql, "SELECT %s %s", q->keys[0], q->from);
+	add_since_until(sql, q, w, my, &n);
+	add_wheres(sql, q, &n);
 }

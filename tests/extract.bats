@@ -99,6 +99,19 @@ make_tables() {
 	-- Some 50 MB: more than the socket, pipe and stdio buffers hold.
 	CREATE TABLE gxt_big (id INT NOT NULL PRIMARY KEY, pad VARCHAR(200));
 	INSERT INTO gxt_big SELECT seq, REPEAT('x', 120) FROM seq_1_to_400000;
+
+	-- A table that grows while its shards start.
+	CREATE TABLE gxt_grow (id INT NOT NULL PRIMARY KEY, updated_at DATETIME NOT NULL);
+	INSERT INTO gxt_grow SELECT seq, '2024-01-01' + INTERVAL seq MINUTE FROM seq_1_to_90;
+
+	-- 60 small ids and 40 near 2^31.
+	CREATE TABLE gxt_skew (id INT NOT NULL PRIMARY KEY);
+	INSERT INTO gxt_skew SELECT seq FROM seq_1_to_60;
+	INSERT INTO gxt_skew SELECT 2147483647 - seq FROM seq_0_to_39;
+
+	-- What injected SQL would drop or empty.
+	CREATE TABLE gxt_victim (id INT NOT NULL PRIMARY KEY);
+	INSERT INTO gxt_victim VALUES (1), (2), (3);
 	SQL
 }
 
@@ -157,6 +170,8 @@ resume() {
 	[ "$status" -eq 0 ]
 	[[ $output == usage:\ gx-extract* ]]
 	[[ $output == *--since* && $output == *--after* && $output == *example:* ]]
+	[[ $output == *"--shard K/N"* && $output == *--shard-bounds* && $output == *--progress* ]]
+	[[ $output == *"Exit status:"*"(143/130/129 in a shell)"* ]]
 }
 
 @test "--version prints the program name and version" {
@@ -444,12 +459,260 @@ resume() {
 	[ "$status" -eq 0 ]
 	assert_stream
 	end=$(end_marker)
-	[ "$(jq -c 'del(.clock)' <<<"$end")" = '{"@gx":"end","records":5,"entity":"events","time_zone":"+00:00","since":"2024-06-16","until":null,"after":[null,91],"limit":5,"more":true,"last":["0000-00-00 00:00:00",42],"null_cursor":5,"invalid_utf8":0}' ]
+	[ "$(jq -c 'del(.clock)' <<<"$end")" = '{"@gx":"end","records":5,"entity":"events","time_zone":"+00:00","since":"2024-06-16","until":null,"after":[null,91],"limit":5,"more":true,"last":["0000-00-00 00:00:00",42],"null_cursor":5,"invalid_utf8":0,"shard":null,"shard_bounds":null}' ]
 	clock=$(jq -r .clock <<<"$end")
 	[[ $clock =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}\ [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}$ ]]
 	[[ ! $clock < $before && ! $clock > $after ]]
-	[ "$(jq -r 'keys_unsorted | join(" ")' <<<"$end")" = '@gx records entity clock since until after limit more last null_cursor invalid_utf8' ]
+	[ "$(jq -r 'keys_unsorted | join(" ")' <<<"$end")" = '@gx records entity clock time_zone since until after limit more last null_cursor invalid_utf8 shard shard_bounds' ]
 	[[ $stderr =~ gx-extract:\ 5\ records\ in\ [0-9]+\.[0-9]{2}\ s\ \([0-9]+\ rows/s\) ]]
+}
+
+# ---- shards ----------------------------------------------------------------
+
+# shards N QUERY [OPTIONS...]: runs shards 1/N .. N/N of the window (with
+# --shard-bounds $BOUNDS when set) and prints their records, shard after
+# shard; fails unless every shard exits 0 with an end marker that names it,
+# and all of them used the same bounds.
+shards() {
+	local n=$1 query=$2 k out shard b bounds=
+	shift 2
+	for k in $(seq "$n"); do
+		out=$(gx-extract --query "$query" --shard "$k/$n" ${BOUNDS:+--shard-bounds "$BOUNDS"} \
+			"$@" 2>/dev/null) || return 1
+		read -r shard b < <(tail -n 1 <<<"$out" | jq -r '"\(.shard) \(.shard_bounds | tojson)"')
+		[ "$shard" = "$k/$n" ] || return 1
+		[ -z "$bounds" ] || [ "$b" = "$bounds" ] || return 1
+		bounds=$b
+		grep -v '"@gx"' <<<"$out" || true
+	done
+}
+
+# same_rows QUERY N [OPTIONS...]: the N shards hold exactly the rows of the
+# unsharded window: the same lines, none twice, none missing.
+same_rows() {
+	local query=$1 n=$2 full got
+	shift 2
+	full=$(gx-extract --query "$query" "$@" 2>/dev/null | grep -v '"@gx"' | sort)
+	got=$(shards "$n" "$query" "$@" | sort) || return 1
+	[ -n "$full" ] || return 1
+	[ "$got" = "$full" ] || { echo "$query $* in $n shards differs"; return 1; }
+	[ -z "$(uniq -d <<<"$got")" ]
+}
+
+@test "--shard K/N for N = 1..4: the shards together are the unsharded window, each row once" {
+	local n
+	for n in 1 2 3 4; do
+		same_rows "$FIX/events.sql" "$n"
+		same_rows "$FIX/events.sql" "$n" --since '2024-06-15 12:34:56'
+		same_rows "$FIX/events.sql" "$n" --since 2024-06-15 --until 2024-06-16
+		same_rows "$FIX/pairs.sql" "$n"
+		same_rows "$FIX/ref.sql" "$n"
+	done
+	same_rows "$FIX/events.sql" 3 --until 2024-06-16
+	same_rows "$FIX/filtered.sql" 3 --since 2024-06-15
+	# Each shard keeps the (cursor, key) order of the whole.
+	full=$(gx-extract --query "$FIX/events.sql" 2>/dev/null | grep -v '"@gx"')
+	for k in 1 2 3; do
+		part=$(gx-extract --query "$FIX/events.sql" --shard "$k/3" 2>/dev/null | grep -v '"@gx"')
+		[ "$part" = "$(grep -Fxf <(echo "$part") <<<"$full")" ]
+	done
+}
+
+@test "an integer first key is split into half-open ranges of as many rows each" {
+	run --separate-stderr gx-extract --query "$FIX/events.sql" --shard 2/4 --debug
+	[ "$status" -eq 0 ]
+	assert_stream
+	[ "$(end_marker | jq -c '[.records, .shard, .shard_bounds]')" = '[25,"2/4",[26,51,76]]' ]
+	[ "$(records | jq -r .id | sort -n | tr '\n' ' ')" = "$(seq 26 50 | tr '\n' ' ')" ]
+	# A range of the key itself: an index range scan.
+	[[ $stderr == *"shard: SELECT e.id FROM gxt_events e"* ]]
+	[[ $stderr == *"WHERE ((e.id) >= 26 AND (e.id) < 51)"* ]]
+	for k in 1 3 4; do
+		run --separate-stderr gx-extract --query "$FIX/events.sql" --shard "$k/4"
+		[ "$(end_marker | jq .records)" -eq 25 ]
+	done
+	# The first shard is open below and the last above.
+	run --separate-stderr gx-extract --query "$FIX/ref.sql" --shard 1/3 --debug
+	[[ $stderr == *"WHERE ((id) < 12)"* ]]
+	[ "$(end_marker | jq -c '[.records, .shard_bounds]')" = '[3,[12,21]]' ]
+	run --separate-stderr gx-extract --query "$FIX/ref.sql" --shard 3/3 --debug
+	[[ $stderr == *"WHERE ((id) >= 21)"* ]]
+	# One shard of one is the whole window, with no condition and no bounds.
+	run --separate-stderr gx-extract --query "$FIX/ref.sql" --shard 1/1 --debug
+	[ "$(end_marker | jq -c '[.records, .shard, .shard_bounds]')" = '[10,"1/1",[]]' ]
+	[[ $stderr != *"shard: SELECT"* ]]
+	# Keys far apart do not make shards uneven: 60 small ids and 40 near
+	# 2^31 give 25 rows a shard, not 60 in the first and 40 in the last.
+	for k in 1 2 3 4; do
+		run --separate-stderr gx-extract --query "$FIX/skew.sql" --shard "$k/4"
+		[ "$(end_marker | jq -c '[.records, .shard_bounds]')" = '[25,[26,51,2147483623]]' ]
+	done
+	same_rows "$FIX/skew.sql" 4
+	# Past the 4096 keys the sample holds, the bounds stay within a stride
+	# (here 128 keys) of the exact ones.
+	total=0
+	for k in 1 2 3 4; do
+		end=$(gx-extract --query "$FIX/big.sql" --shard "$k/4" 2>/dev/null | tail -n 1)
+		[ "$(jq -c .shard_bounds <<<"$end")" = '[99969,199937,299905]' ]
+		n=$(jq .records <<<"$end")
+		[ "$n" -ge 99872 ] && [ "$n" -le 100128 ]
+		total=$((total + n))
+	done
+	[ "$total" -eq 400000 ]
+	# An empty window splits at 0.
+	run --separate-stderr gx-extract --query "$FIX/events.sql" --shard 2/3 --since 2024-06-15 --until 2024-06-15
+	[ "$(end_marker | jq -c '[.records, .shard_bounds]')" = '[0,[0,0]]' ]
+}
+
+@test "each shard resumes on its own with --after and --limit" {
+	full=$(gx-extract --query "$FIX/events.sql" --since 2024-06-15 2>/dev/null | grep -v '"@gx"' | sort)
+	got=$(for k in 1 2 3; do resume "$FIX/events.sql" 7 --since 2024-06-15 --shard "$k/3"; done | sort)
+	[ "$got" = "$full" ]
+	full=$(gx-extract --query "$FIX/pairs.sql" 2>/dev/null | grep -v '"@gx"' | sort)
+	got=$(for k in 1 2; do resume "$FIX/pairs.sql" 5 --shard "$k/2"; done | sort)
+	[ "$got" = "$full" ]
+	run --separate-stderr gx-extract --query "$FIX/events.sql" --shard 4/4 --limit 3 --after '["2024-06-15 12:34:56",90]'
+	[ "$(end_marker | jq -c '[.records, .last, .more, .shard]')" = '[3,["2024-06-15 12:34:56",95],true,"4/4"]' ]
+}
+
+@test "a string first key is sharded by MOD(CRC32(key), N) = K-1, without bounds" {
+	for n in 1 2 3 4; do
+		same_rows "$FIX/skeys.sql" "$n"
+		same_rows "$FIX/skeys.sql" "$n" --since 2024-01-01
+	done
+	for k in 1 2 3; do
+		run --separate-stderr gx-extract --query "$FIX/skeys.sql" --shard "$k/3" --debug
+		[ "$status" -eq 0 ]
+		[[ $stderr == *"MOD(CRC32(s.code), 3) = $((k - 1))"* ]]
+		[ "$(end_marker | jq -c '[.shard, .shard_bounds]')" = "[\"$k/3\",null]" ]
+		[ "$(records | jq -r .code | sort)" = \
+			"$(gx_my --raw -e "SELECT code FROM gxt_skeys WHERE MOD(CRC32(code), 3) = $((k - 1))" | sort)" ]
+	done
+}
+
+@test "--shard-bounds pins the ranges, so shards that start while the table grows still read each row once" {
+	# Bounds taken once, from a run that reads nothing.
+	run --separate-stderr gx-extract --query "$FIX/grow.sql" --shard 1/3 --limit 0
+	[ "$status" -eq 0 ]
+	bounds=$(end_marker | jq -c .shard_bounds)
+	[ "$bounds" = '[31,61]' ]
+	gx_my -e "INSERT INTO gxt_grow SELECT seq, '2024-02-01' + INTERVAL seq MINUTE FROM seq_91_to_300"
+	# Computed now, they have moved: shard 1 of then and 2 of now would
+	# leave out ids 31..100.
+	run --separate-stderr gx-extract --query "$FIX/grow.sql" --shard 2/3 --limit 0
+	[ "$(end_marker | jq -c .shard_bounds)" = '[101,201]' ]
+	# Pinned, the last shard takes every new key.
+	BOUNDS=$bounds same_rows "$FIX/grow.sql" 3
+	run --separate-stderr gx-extract --query "$FIX/grow.sql" --shard 3/3 --shard-bounds "$bounds"
+	[ "$(end_marker | jq -c '[.records, .shard_bounds]')" = '[240,[31,61]]' ]
+	# Bounds may repeat (an empty shard) and need not lie within the keys.
+	BOUNDS='[-5,50,50]' same_rows "$FIX/grow.sql" 4
+	run --separate-stderr gx-extract --query "$FIX/grow.sql" --shard 3/4 --shard-bounds '[-5, 50, 50]'
+	[ "$(end_marker | jq -c '[.records, .shard_bounds]')" = '[0,[-5,50,50]]' ]
+	gx_my -e "DELETE FROM gxt_grow WHERE id > 90"
+}
+
+@test "bad --shard and --shard-bounds values are refused before connecting" {
+	for bad in 0/3 4/3 x 3 /3 3/ 1/0 0/0 -1/3 +1/3 '1 /3' ' 1/3' 1/3/4 1.5/3 1/5000 ''; do
+		GENIUS_DB_PORT=1 run --separate-stderr gx-extract --query "$FIX/events.sql" --shard "$bad"
+		[ "$status" -eq 1 ] || { echo "accepted: '$bad'"; return 1; }
+		[[ $stderr == "gx-extract: --shard: not K/N with 1 <= K <= N <= 4096: '$bad'" ]]
+	done
+	for bad in '[3,2]' '[1]' '[1,2,3]' '[1,x]' '1,2' '[1.5,2]' '[1,2] x' '[01,2]' '[1,,2]' \
+		'[18446744073709551616,1]' '[-9223372036854775809,1]' '[1,2); DROP TABLE gxt_victim; --]' ''; do
+		GENIUS_DB_PORT=1 run --separate-stderr gx-extract --query "$FIX/events.sql" --shard 2/3 --shard-bounds "$bad"
+		[ "$status" -eq 1 ] || { echo "accepted: '$bad'"; return 1; }
+		[[ $stderr == "gx-extract: --shard-bounds: "* ]]
+	done
+	GENIUS_DB_PORT=1 run --separate-stderr gx-extract --query "$FIX/events.sql" --shard 2/3 --shard-bounds '[-9223372036854775808, 18446744073709551615]'
+	[ "$status" -eq 2 ]
+	GENIUS_DB_PORT=1 run --separate-stderr gx-extract --query "$FIX/events.sql" --shard-bounds '[1]'
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"--shard-bounds needs --shard K/N"* ]]
+	GENIUS_DB_PORT=1 run --separate-stderr gx-extract --now --shard 1/2
+	[ "$status" -eq 1 ]
+	# Hash shards have no bounds to pin.
+	run --separate-stderr gx-extract --query "$FIX/skeys.sql" --shard 1/2 --shard-bounds '[5]'
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[[ $stderr == *"--shard-bounds: the first key s.code is not an integer"* ]]
+}
+
+# ---- progress --------------------------------------------------------------
+
+@test "--progress writes progress lines to stderr, never stdout; on by default only on a terminal" {
+	local t=$BATS_TEST_TMPDIR slow='{ sleep 2.5; cat >/dev/null; }'
+	command -v script >/dev/null || skip "script(1) is not installed"
+	# Three slow readers side by side: forced, default on a file, and
+	# default and --no-progress on a terminal.
+	{ gx-extract --query "$FIX/big.sql" --progress=1 2>"$t/forced.err" | { sleep 1.5; cat; } >"$t/forced.out"; } &
+	{ gx-extract --query "$FIX/big.sql" 2>"$t/file.err" | { sleep 2.5; cat >/dev/null; }; } &
+	script -qfec "gx-extract --query '$FIX/big.sql' | $slow" /dev/null </dev/null >"$t/tty.err" &
+	script -qfec "gx-extract --query '$FIX/big.sql' --no-progress | $slow" /dev/null </dev/null >"$t/off.err" &
+	wait
+	grep -qE '^gx-extract: progress: [0-9]+ records in [0-9]+\.[0-9] s \([0-9]+ rows/s\)$' "$t/forced.err"
+	tail -n 1 "$t/forced.err" | grep -qE '^gx-extract: 400000 records in '
+	grep -qE '^gx-extract: progress: [0-9]+ records in ' "$t/tty.err"
+	[ "$(grep -c progress "$t/file.err")" -eq 0 ]
+	[ "$(grep -c progress "$t/off.err")" -eq 0 ]
+	grep -q '400000 records in' "$t/off.err"
+	# The stream itself is untouched.
+	[ "$(grep -c . "$t/forced.out")" -eq 400001 ]
+	[ "$(grep -c progress "$t/forced.out")" -eq 0 ]
+	[ "$(tail -n 1 "$t/forced.out" | jq -c '[.records, .more]')" = '[400000,false]' ]
+	GENIUS_DB_PORT=1 run --separate-stderr gx-extract --query "$FIX/events.sql" --progress=0
+	[ "$status" -eq 1 ]
+	GENIUS_DB_PORT=1 run --separate-stderr gx-extract --query "$FIX/events.sql" --progress=x
+	[ "$status" -eq 1 ]
+}
+
+# ---- injection -------------------------------------------------------------
+
+@test "entity names, query paths, --after, --since and --until values cannot inject SQL" {
+	local t=$BATS_TEST_TMPDIR drop="'; DROP TABLE gxt_victim; --" v evil
+	# As root, who could drop the table: only quoting stands in the way.
+	as_root() {
+		GENIUS_DB_USER=root GENIUS_DB_HOST=localhost GENIUS_DB_SOCKET="$GX_MYSQL_SOCKET" \
+			GENIUS_DB_PASSWORD='' GENIUS_DB_PORT='' "$@"
+	}
+	run --separate-stderr as_root gx-extract --query "$FIX/ref.sql" --debug
+	[ "$status" -eq 0 ]
+	[[ $stderr == *"as root"* ]]
+	for v in "x$drop" 'a\b' 'a b' "a'b" 'gxt_victim;' '$(id)' "a\"b"; do
+		run --separate-stderr as_root gx-extract --entity "$v"
+		[ "$status" -eq 1 ] || { echo "entity accepted: $v"; return 1; }
+		[[ $stderr == *"not an entity name"* ]]
+	done
+	for v in "2024-01-01$drop" "2024-01-01' OR '1'='1" '2024-01-01\' $'2024-01-01\n' \
+		"2024-01-01 00:00:00'" "2024-01-01 00:00:00.1234567"; do
+		run --separate-stderr as_root gx-extract --query "$FIX/events.sql" --since "$v"
+		[ "$status" -eq 1 ] || { echo "--since accepted: $v"; return 1; }
+		run --separate-stderr as_root gx-extract --query "$FIX/events.sql" --until "$v"
+		[ "$status" -eq 1 ] || { echo "--until accepted: $v"; return 1; }
+	done
+	for v in "[null,1$drop]" '[null,1) OR (1=1]' '["2024-01-01",1 OR 1]' '["2024-01-01",0x41]'; do
+		run --separate-stderr as_root gx-extract --query "$FIX/events.sql" --after "$v"
+		[ "$status" -eq 1 ] || { echo "--after accepted: $v"; return 1; }
+	done
+	# Strings are quoted: each compares as the text it is.
+	for v in "x$drop" "' OR '1'='1" 'back\\' 'nul\u0000x' "\\\\'); DROP TABLE gxt_victim; --" 'é\"'; do
+		run --separate-stderr as_root gx-extract --query "$FIX/skeys.sql" --after "[\"2024-01-01 00:00:00\",\"$v\"]"
+		[ "$status" -eq 0 ] || { echo "--after failed: $v"; return 1; }
+		assert_stream
+		hex=$(jq -j '.[1]' <<<"[\"\",\"$v\"]" | xxd -p | tr -d '\n')
+		want=$(gx_my -e "SELECT COUNT(*) FROM gxt_skeys WHERE updated_at > '2024-01-01'
+			OR (updated_at = '2024-01-01' AND code > CONVERT(X'$hex' USING utf8mb4) COLLATE utf8mb4_unicode_ci)")
+		[ "$(end_marker | jq .records)" -eq "$want" ] || { echo "$v: $(end_marker | jq .records) != $want"; return 1; }
+		[ "$(end_marker | jq -c '.after[1]')" = "$(jq -c '.[1]' <<<"[\"\",\"$v\"]")" ]
+	done
+	# A query file's name is only a name: the end marker quotes it as JSON.
+	evil="$t/evil$drop \"quoted\" \\.sql"
+	cp "$FIX/ref.sql" "$evil"
+	run --separate-stderr as_root gx-extract --query "$evil"
+	[ "$status" -eq 0 ]
+	assert_stream
+	[ "$(end_marker | jq -r .entity)" = "evil$drop \"quoted\" \\" ]
+	[ "$(gx_my -e 'SELECT COUNT(*) FROM gxt_victim')" -eq 3 ]
 }
 
 # ---- the source ------------------------------------------------------------
