@@ -63,13 +63,17 @@ struct window {
 	const struct shard *shard;	/* or NULL */
 	int has_limit;
 	unsigned long long limit;
+	/* Rows in (cursor, key) order: needed by a bounded read (--limit),
+	 * whose "last" is where the next run resumes; asked for by --ordered.
+	 * A complete read skips the server's sort of the whole window. */
+	int ordered;
 };
 
 /* Dies (status 1) unless the window fits the query: --since and --until
  * need a cursor; --after needs [cursor, key...] with non-null keys. */
 void window_check(const struct query *q, const struct window *w);
 /* The SQL that reads the (checked) window: bookkeeping columns (cursor, keys) first,
- * then the query's own; ordered by cursor then keys. */
+ * then the query's own; ordered by cursor then keys when w->ordered. */
 void query_sql(gx_buf *sql, const struct query *q, const struct window *w, MYSQL *my);
 /* SELECT first key over the query's FROM, its @where and the --since/--until
  * window; not --after, so that a resumed shard finds the same keys. */

@@ -140,7 +140,10 @@ static noreturn void usage(void)
 "  --since DT          cursor >= DT, plus rows whose cursor is NULL or a zero date\n"
 "  --until DT          cursor < DT    (DT: YYYY-MM-DD[ HH:MM:SS[.ffffff]])\n"
 "  --after JSON        resume strictly after [cursor, key...], the end marker's \"last\"\n"
-"  --limit N           at most N records; \"more\":true when rows were left\n"
+"  --limit N           at most N records, in (cursor, key) order; \"more\":true\n"
+"                      when rows were left, \"last\" is where to resume (--after)\n"
+"  --ordered           (cursor, key) order without --limit too (the server sorts\n"
+"                      the whole window: slower on big tables)\n"
 "  --shard K/N         shard K of N: N processes read each row of the window once;\n"
 "                      by ranges of an integer first key (as many rows each),\n"
 "                      else by MOD(CRC32(key), N) = K-1\n"
@@ -210,7 +213,8 @@ static void parse_options(struct opts *o, int argc, char **argv)
 {
 	enum { O_QUERY = 256, O_ENTITY, O_SINCE, O_UNTIL, O_AFTER, O_LIMIT,
 	       O_TIMEOUT, O_READ_TIMEOUT, O_DEFAULTS, O_NOW, O_DEBUG, O_VERSION,
-	       O_EXPECT_TZ, O_SHARD, O_SHARD_BOUNDS, O_PROGRESS, O_NO_PROGRESS };
+	       O_EXPECT_TZ, O_SHARD, O_SHARD_BOUNDS, O_PROGRESS, O_NO_PROGRESS,
+	       O_ORDERED };
 	static const struct option longopts[] = {
 		{ "query", required_argument, NULL, O_QUERY },
 		{ "entity", required_argument, NULL, O_ENTITY },
@@ -226,6 +230,7 @@ static void parse_options(struct opts *o, int argc, char **argv)
 		{ "shard-bounds", required_argument, NULL, O_SHARD_BOUNDS },
 		{ "progress", optional_argument, NULL, O_PROGRESS },
 		{ "no-progress", no_argument, NULL, O_NO_PROGRESS },
+		{ "ordered", no_argument, NULL, O_ORDERED },
 		{ "now", no_argument, NULL, O_NOW },
 		{ "debug", no_argument, NULL, O_DEBUG },
 		{ "help", no_argument, NULL, 'h' },
@@ -250,7 +255,7 @@ static void parse_options(struct opts *o, int argc, char **argv)
 		case O_UNTIL: o->w.until = datetime("--until", optarg); break;
 		case O_AFTER: o->after = optarg; break;
 		case O_LIMIT:
-			o->w.has_limit = 1;
+			o->w.has_limit = o->w.ordered = 1;
 			o->w.limit = gx_parse_count("--limit", optarg);
 			if (o->w.limit >= 1ULL << 62)
 				bad_usage("--limit: too large: '%s'", optarg);
@@ -265,6 +270,7 @@ static void parse_options(struct opts *o, int argc, char **argv)
 		case O_SHARD_BOUNDS: o->shard_bounds = optarg; break;
 		case O_PROGRESS: o->progress = progress_every(optarg); break;
 		case O_NO_PROGRESS: o->progress = 0; break;
+		case O_ORDERED: o->w.ordered = 1; break;
 		case O_NOW: o->now = 1; break;
 		case O_DEBUG: gx_debug_on = 1; break;
 		case 'h': usage();
@@ -403,7 +409,8 @@ static void print_end(const char *entity, const struct db_clock *c,
 		buf_adds(&b, ",\"limit\":null");
 	buf_addf(&b, ",\"more\":%s,\"last\":%s,\"null_cursor\":%llu,"
 		 "\"invalid_utf8\":%llu", r->more ? "true" : "false",
-		 r->records ? r->last.s : "null", r->null_cursor, r->invalid_utf8);
+		 r->records && w->ordered ? r->last.s : "null", r->null_cursor,
+		 r->invalid_utf8);
 	if (w->shard)
 		buf_addf(&b, ",\"shard\":\"%u/%u\",\"shard_bounds\":%s}\n",
 			 w->shard->k, w->shard->n,

@@ -549,11 +549,13 @@ void query_sql(gx_buf *sql, const struct query *q, const struct window *w, MYSQL
 		add_cond(sql, &n);
 		shard_cond(sql, w->shard, q->keys[0]);
 	}
-	buf_adds(sql, "\nORDER BY ");
-	/* By position: the bookkeeping columns themselves, whatever aliases
-	 * the select list defines. */
-	for (size_t i = 1; i <= nbk; i++)
-		buf_addf(sql, "%s%zu", i > 1 ? ", " : "", i);
+	if (w->ordered) {
+		buf_adds(sql, "\nORDER BY ");
+		/* By position: the bookkeeping columns themselves, whatever
+		 * aliases the select list defines. */
+		for (size_t i = 1; i <= nbk; i++)
+			buf_addf(sql, "%s%zu", i > 1 ? ", " : "", i);
+	}
 	if (w->has_limit)
 		buf_addf(sql, "\nLIMIT %llu", w->limit + 1);
 }

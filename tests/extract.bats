@@ -312,7 +312,7 @@ resume() {
 # ---- order and windows -----------------------------------------------------
 
 @test "rows come ordered by cursor then key, NULL cursors first, then zero dates" {
-	run --separate-stderr gx-extract --query "$FIX/events.sql"
+	run --separate-stderr gx-extract --ordered --query "$FIX/events.sql"
 	[ "$status" -eq 0 ]
 	assert_stream
 	ids=$(records | jq -r .id | tr '\n' ' ')
@@ -363,20 +363,20 @@ resume() {
 }
 
 @test "--limit splits a block of equal cursors and --after resumes with nothing lost or repeated" {
-	run --separate-stderr gx-extract --query "$FIX/events.sql"
+	run --separate-stderr gx-extract --ordered --query "$FIX/events.sql"
 	full=$(records)
 	for n in 1 7 10 41 99 100 1000; do
 		got=$(resume "$FIX/events.sql" "$n")
 		[ "$got" = "$full" ] || { echo "limit $n differs"; return 1; }
 	done
 	# The same inside a --since window, whose NULLs come first.
-	run --separate-stderr gx-extract --query "$FIX/events.sql" --since 2024-06-15
+	run --separate-stderr gx-extract --ordered --query "$FIX/events.sql" --since 2024-06-15
 	full=$(records)
 	[ "$(resume "$FIX/events.sql" 6 --since 2024-06-15)" = "$full" ]
 }
 
 @test "--after a NULL cursor resumes among the NULLs, then reads every dated row" {
-	run --separate-stderr gx-extract --query "$FIX/events.sql" --after '[null,51]'
+	run --separate-stderr gx-extract --ordered --query "$FIX/events.sql" --after '[null,51]'
 	[ "$status" -eq 0 ]
 	assert_stream
 	[ "$(records | head -n 5 | jq -r .id | tr '\n' ' ')" = '61 71 81 91 2 ' ]
@@ -393,7 +393,7 @@ resume() {
 }
 
 @test "--after with a composite key resumes inside a block of equal cursors" {
-	run --separate-stderr gx-extract --query "$FIX/pairs.sql"
+	run --separate-stderr gx-extract --ordered --query "$FIX/pairs.sql"
 	[ "$status" -eq 0 ]
 	full=$(records)
 	[ "$(end_marker | jq .records)" -eq 48 ]
@@ -406,7 +406,7 @@ resume() {
 }
 
 @test "--after with string keys resumes in the server's collation order, quotes and all" {
-	run --separate-stderr gx-extract --query "$FIX/skeys.sql"
+	run --separate-stderr gx-extract --ordered --query "$FIX/skeys.sql"
 	[ "$status" -eq 0 ]
 	full=$(records)
 	[ "$(end_marker | jq .records)" -eq 11 ]
@@ -443,7 +443,7 @@ resume() {
 }
 
 @test "@where conditions are ANDed with the window" {
-	run --separate-stderr gx-extract --query "$FIX/filtered.sql" --since 2024-06-15
+	run --separate-stderr gx-extract --ordered --query "$FIX/filtered.sql" --since 2024-06-15
 	[ "$status" -eq 0 ]
 	assert_stream
 	[ "$(records | jq -r .id | tr '\n' ' ')" = '1 11 2 12 3 4 6 13 14 15 16 ' ]
@@ -850,7 +850,7 @@ same_rows() {
 
 @test "the appointments query reads the sample data, with hubspot ids only from hubspot sources" {
 	gx_sample 200
-	GX_QUERIES="$GX_ROOT/extract/queries" run --separate-stderr gx-extract --entity appointments
+	GX_QUERIES="$GX_ROOT/extract/queries" run --separate-stderr gx-extract --ordered --entity appointments
 	[ "$status" -eq 0 ]
 	assert_stream
 	[ "$(end_marker | jq -c '[.entity, .records, .more]')" = '["appointments",200,false]' ]
@@ -874,4 +874,14 @@ same_rows() {
 	[ "$ms" -gt 0 ]
 	# The same rows again in bounded runs.
 	[ "$(resume "$GX_ROOT/extract/queries/appointments.sql" 37)" = "$(records)" ]
+}
+
+@test "a complete read is not sorted by the server, and says so: no \"last\"" {
+	run --separate-stderr gx-extract --query "$FIX/events.sql" --debug
+	[ "$status" -eq 0 ]
+	[[ $stderr != *"ORDER BY"* ]]
+	[ "$(end_marker | jq -c .last)" = null ]
+	run --separate-stderr gx-extract --query "$FIX/events.sql" --limit 5 --debug
+	[[ $stderr == *"ORDER BY 1, 2"* ]]
+	[ "$(end_marker | jq -c .last)" != null ]
 }
