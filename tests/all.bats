@@ -7,24 +7,17 @@ bats_require_minimum_version 1.5.0
 load helpers
 
 setup_file() {
-	gx_servers_start
-	gx-state init >/dev/null 2>&1
+	gx_warehouse_start
 }
 
 teardown_file() { gx_servers_stop; }
 
 setup() {
-	gx_env
-	export GX_REJECTS_DIR="$BATS_TEST_TMPDIR/rejects"
 	ALL=$GX_ROOT/scripts/all
 	mapfile -t ENTITIES < <(awk '!/^[[:space:]]*(#|$)/ { print $1 }' "$GX_ROOT/scripts/entities")
-	gx_sample 300
-	gx_pg -c "TRUNCATE $(targets), orchestration.sync_history"
+	gx_fresh
 }
 
-targets() {
-	awk '!/^[[:space:]]*(#|$)/ { printf "%s%s", sep, $2; sep = ", " }' "$GX_ROOT/scripts/entities"
-}
 
 # The summary line of ENTITY in $output, as "status created updated".
 summary() {
@@ -137,7 +130,7 @@ dump_targets() {
 	[ "$status" -eq 0 ]
 	dump_targets >"$BATS_TEST_TMPDIR/jobs1"
 	[ "$(wc -l <"$BATS_TEST_TMPDIR/jobs1")" -gt 2000 ]
-	gx_pg -c "TRUNCATE $(targets), orchestration.sync_history"
+	gx_pg -c "TRUNCATE $(gx_targets), orchestration.sync_history"
 	run "$ALL" --jobs 2
 	[ "$status" -eq 0 ]
 	[ "$(all_run "configuration->>'jobs'")" = 2 ]

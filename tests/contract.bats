@@ -7,22 +7,13 @@
 load helpers
 
 setup_file() {
-	gx_servers_start
-	gx-state init >/dev/null 2>&1
+	gx_warehouse_start
 }
 
 teardown_file() { gx_servers_stop; }
 
-setup() {
-	gx_env
-	export GX_REJECTS_DIR="$BATS_TEST_TMPDIR/rejects"
-	gx_sample "${ROWS:-300}"
-	gx_pg -c "TRUNCATE ingestion.genius_appointment; TRUNCATE orchestration.sync_history"
-}
+setup() { gx_fresh "${ROWS:-300}"; }
 
-last_run() {
-	gx_pg -c "SELECT $1 FROM orchestration.sync_history ORDER BY id DESC LIMIT 1"
-}
 
 # The target's content, sync bookkeeping aside.
 target_digest() {
@@ -52,7 +43,7 @@ wrap_bin() {
 	done
 	[ "$(gx_pg -c "SELECT count(*) FROM ingestion.genius_appointment WHERE city LIKE 'tie %'")" -ge 4700 ]
 	# the walk ends with the runs it needs, never repeating a row
-	while [ "$(last_run "performance_metrics->'stream'->>'more'")" = true ]; do
+	while [ "$(gx_last_run "performance_metrics->'stream'->>'more'")" = true ]; do
 		appointments --max-records 1000 2>/dev/null
 	done
 	[ "$(gx_pg -c "SELECT sum(records_processed) FROM orchestration.sync_history")" -eq "$total" ]
@@ -125,7 +116,7 @@ EOF
 			if [ "$after" != "$before" ]; then
 				compare appointments >/dev/null
 			fi
-			[ "$(last_run status)" != running ]
+			[ "$(gx_last_run status)" != running ]
 			appointments 2>/dev/null
 			compare appointments >/dev/null
 			trials=$((trials + 1))
@@ -148,7 +139,7 @@ EOF
 	wait "$a"
 	[ "$status" -eq 4 ]
 	[ "$(gx_pg -c "SELECT count(*) FROM orchestration.sync_history")" -eq 1 ]
-	[ "$(last_run status)" = success ]
+	[ "$(gx_last_run status)" = success ]
 	compare appointments
 }
 
@@ -157,7 +148,7 @@ EOF
 	[ "$(gx_pg -c "SELECT count(*) FROM ingestion.genius_appointment")" -eq 0 ]
 	run appointments
 	[ "$status" -eq 0 ]
-	[ "$(last_run "configuration->>'mode'")" = full ]
+	[ "$(gx_last_run "configuration->>'mode'")" = full ]
 	compare appointments
 }
 
@@ -177,11 +168,11 @@ EOF
 	mariadb --no-defaults --socket="$GX_MYSQL_SOCKET" -uroot -e "SET GLOBAL time_zone = '+00:00'"
 	[ "$status" -eq 1 ]
 	[[ $output == *"time zone is now '+05:00' but the checkpoint was taken in '+00:00'"* ]]
-	[ "$(last_run status)" = failed ]
+	[ "$(gx_last_run status)" = failed ]
 	# a full run takes a new checkpoint
 	appointments --full 2>/dev/null
 	appointments 2>/dev/null
-	[ "$(last_run status)" = success ]
+	[ "$(gx_last_run status)" = success ]
 }
 
 @test "50 random interleavings of source writes and delta runs end equal to the source" {
@@ -207,7 +198,7 @@ EOF
 		esac
 	done
 	# finish any walk, then one last delta
-	while [ "$(last_run "performance_metrics->'stream'->>'more'")" = true ]; do
+	while [ "$(gx_last_run "performance_metrics->'stream'->>'more'")" = true ]; do
 		appointments --lookback 1 2>/dev/null
 	done
 	appointments --full 2>/dev/null	# old-tie writes (case 2) are only a full run's job
@@ -227,7 +218,7 @@ EOF
 			appointments --lookback 1 --max-records $((RANDOM % 10 + 1)) 2>/dev/null
 		fi
 	done
-	while [ "$(last_run "performance_metrics->'stream'->>'more'")" = true ]; do
+	while [ "$(gx_last_run "performance_metrics->'stream'->>'more'")" = true ]; do
 		appointments --lookback 1 2>/dev/null
 	done
 	appointments --lookback 1 2>/dev/null

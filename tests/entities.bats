@@ -9,19 +9,13 @@ bats_require_minimum_version 1.5.0
 load helpers
 
 setup_file() {
-	gx_servers_start
-	gx-state init >/dev/null 2>&1
+	gx_warehouse_start
 }
 
 teardown_file() { gx_servers_stop; }
 
-setup() {
-	gx_env
-	export GX_REJECTS_DIR="$BATS_TEST_TMPDIR/rejects"
-	# Each test starts from fresh sample data, empty targets and no history.
-	gx_sample 300
-	gx_pg -c "TRUNCATE $(targets), orchestration.sync_history"
-}
+# Each test starts from fresh sample data, empty targets and no history.
+setup() { gx_fresh; }
 
 # ---- helpers ---------------------------------------------------------------
 
@@ -29,14 +23,7 @@ setup() {
 registry() {
 	awk -v e="$1" -v f="$2" '$1 == e { print $f }' "$GX_ROOT/scripts/entities"
 }
-targets() {
-	awk '!/^[[:space:]]*(#|$)/ { printf "%s%s", sep, $2; sep = ", " }' "$GX_ROOT/scripts/entities"
-}
 
-# The latest run's column of sync_history.
-last_run() {
-	gx_pg -c "SELECT $1 FROM orchestration.sync_history ORDER BY id DESC LIMIT 1"
-}
 
 # compare ENTITY reports no difference at all; the target has as many rows
 # as the source table.
@@ -59,17 +46,17 @@ full_then_delta() {
 	run "$e"
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[ "$(last_run status)" = success ]
-	[ "$(last_run "configuration->>'mode'")" = full ]
+	[ "$(gx_last_run status)" = success ]
+	[ "$(gx_last_run "configuration->>'mode'")" = full ]
 	target_equals_source "$e"
 
 	gx_my -e "UPDATE \`$src\` SET updated_at = NOW() ORDER BY $keys LIMIT $n"
 	run "$e"
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[ "$(last_run "configuration->>'mode'")" = delta ]
-	[ "$(last_run records_created)" -eq 0 ]
-	[ "$(last_run records_updated)" -eq "$n" ]
+	[ "$(gx_last_run "configuration->>'mode'")" = delta ]
+	[ "$(gx_last_run records_created)" -eq 0 ]
+	[ "$(gx_last_run records_updated)" -eq "$n" ]
 	target_equals_source "$e"
 }
 
@@ -152,14 +139,14 @@ cursorless() {
 	target_equals_source "$e"
 	run "$e"
 	[ "$status" -eq 0 ]
-	[ "$(last_run records_processed)" -eq "$rows" ]
-	[ "$(last_run records_updated)" -eq 0 ]
-	[ "$(last_run "performance_metrics->>'unchanged'")" -eq "$rows" ]
+	[ "$(gx_last_run records_processed)" -eq "$rows" ]
+	[ "$(gx_last_run records_updated)" -eq 0 ]
+	[ "$(gx_last_run "performance_metrics->>'unchanged'")" -eq "$rows" ]
 	gx_my -e "UPDATE $src SET label = CONCAT('relabelled ', id) ORDER BY id LIMIT 2"
 	run "$e"
 	[ "$status" -eq 0 ]
-	[ "$(last_run records_processed)" -eq "$rows" ]
-	[ "$(last_run records_updated)" -eq 2 ]
+	[ "$(gx_last_run records_processed)" -eq "$rows" ]
+	[ "$(gx_last_run records_updated)" -eq 2 ]
 	target_equals_source "$e"
 }
 
@@ -189,8 +176,8 @@ cursorless() {
 		VALUES ($a, 4242, NOW(), NOW()), (2147000001, $s, NOW(), NOW())"
 	run appointment_services
 	[ "$status" -eq 0 ]
-	[ "$(last_run records_created)" -eq 2 ]
-	[ "$(last_run records_updated)" -eq 1 ]
+	[ "$(gx_last_run records_created)" -eq 2 ]
+	[ "$(gx_last_run records_updated)" -eq 1 ]
 	[ "$(gx_pg -c "SELECT id, updated_at FROM $t WHERE appointment_id = $a AND service_id = $s")" = \
 		"$id	2030-01-01 00:00:00+00" ]
 	[ "$(gx_pg -c "SELECT count(*) FROM $t WHERE appointment_id = $a")" -eq \
@@ -254,9 +241,9 @@ cursorless() {
 		INSERT INTO \`lead\` (lead_id, added_on, city) VALUES (2147000002, NOW(), 'New')"
 	run leads
 	[ "$status" -eq 0 ]
-	[ "$(last_run "configuration->>'mode'")" = delta ]
-	[ "$(last_run records_created)" -eq 1 ]
-	[ "$(last_run records_updated)" -eq 1 ]
+	[ "$(gx_last_run "configuration->>'mode'")" = delta ]
+	[ "$(gx_last_run records_created)" -eq 1 ]
+	[ "$(gx_last_run records_updated)" -eq 1 ]
 	# a row without updated_at takes added_on, as the map says
 	[ "$(gx_pg -c "SELECT count(*) FROM ingestion.genius_lead
 		WHERE city IN ('Re-added', 'New') AND updated_at = added_on")" -eq 2 ]
@@ -267,11 +254,11 @@ cursorless() {
 	gx_my -e "UPDATE division SET created_at = NULL, updated_at = '0000-00-00 00:00:00' WHERE id = 5"
 	run divisions
 	[ "$status" -ne 0 ]
-	[ "$(last_run status)" = failed ]
+	[ "$(gx_last_run status)" = failed ]
 	run divisions --max-errors 1
 	[ "$status" -eq 0 ]
-	[ "$(last_run status)" = partial ]
-	[ "$(last_run records_failed)" -eq 1 ]
+	[ "$(gx_last_run status)" = partial ]
+	[ "$(gx_last_run records_failed)" -eq 1 ]
 	[ "$(gx_pg -c "SELECT count(*) FROM ingestion.genius_division")" -eq 40 ]
 	grep -qs '"column":"created_at"' "$GX_REJECTS_DIR"/divisions.*.map.ndjson
 }
@@ -280,8 +267,8 @@ cursorless() {
 	gx_my -e "UPDATE appointment_outcome_type SET sort_idx = 40000 WHERE id = 3"
 	run appointment_outcome_types --max-errors 1
 	[ "$status" -eq 0 ]
-	[ "$(last_run status)" = partial ]
-	[ "$(last_run records_failed)" -eq 1 ]
+	[ "$(gx_last_run status)" = partial ]
+	[ "$(gx_last_run records_failed)" -eq 1 ]
 	[ "$(gx_pg -c "SELECT count(*) FROM ingestion.genius_appointment_outcome_type WHERE id = 3")" -eq 0 ]
 }
 

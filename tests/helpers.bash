@@ -56,3 +56,28 @@ gx_pg() {
 gx_sample() {
 	"$GX_ROOT/scripts/genius-sample" --rows "${1:-200}" | gx_my
 }
+
+# setup_file of the sync suites: servers plus gx's warehouse schema.
+gx_warehouse_start() {
+	gx_servers_start || return 1
+	gx-state init >/dev/null 2>&1
+}
+
+# Every target table of scripts/entities, comma separated.
+gx_targets() {
+	awk '!/^[[:space:]]*(#|$)/ { printf "%s%s", sep, $2; sep = ", " }' "$GX_ROOT/scripts/entities"
+}
+
+# setup of a sync test: its own reject directory, fresh sample data (N rows,
+# default 300), an empty warehouse and no run history.
+gx_fresh() {
+	gx_env
+	export GX_REJECTS_DIR="$BATS_TEST_TMPDIR/rejects"
+	gx_sample "${1:-300}"
+	gx_pg -c "TRUNCATE $(gx_targets), orchestration.sync_history"
+}
+
+# The latest run's column of sync_history.
+gx_last_run() {
+	gx_pg -c "SELECT $1 FROM orchestration.sync_history ORDER BY id DESC LIMIT 1"
+}

@@ -6,8 +6,7 @@ bats_require_minimum_version 1.5.0
 load helpers
 
 setup_file() {
-	gx_servers_start
-	gx-state init >/dev/null 2>&1
+	gx_warehouse_start
 	gx_sample 200
 }
 

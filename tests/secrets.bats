@@ -6,8 +6,7 @@
 load helpers
 
 setup_file() {
-	gx_servers_start
-	gx-state init >/dev/null 2>&1
+	gx_warehouse_start
 	gx_sample 300
 }
 

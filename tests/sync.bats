@@ -5,24 +5,14 @@
 load helpers
 
 setup_file() {
-	gx_servers_start
-	gx-state init >/dev/null 2>&1
+	gx_warehouse_start
 }
 
 teardown_file() { gx_servers_stop; }
 
-setup() {
-	gx_env
-	export GX_REJECTS_DIR="$BATS_TEST_TMPDIR/rejects"
-	# Each test starts from fresh sample data, an empty target and no history.
-	gx_sample 300
-	gx_pg -c "TRUNCATE ingestion.genius_appointment; TRUNCATE orchestration.sync_history"
-}
+# Each test starts from fresh sample data, an empty target and no history.
+setup() { gx_fresh; }
 
-# The latest run's column of sync_history.
-last_run() {
-	gx_pg -c "SELECT $1 FROM orchestration.sync_history ORDER BY id DESC LIMIT 1"
-}
 
 target_count() { gx_pg -c "SELECT count(*) FROM ingestion.genius_appointment"; }
 
@@ -59,9 +49,9 @@ target_count() { gx_pg -c "SELECT count(*) FROM ingestion.genius_appointment"; }
 		       (1500000003, 1, 1, 1, NOW(), NOW())"
 	run appointments
 	[ "$status" -eq 0 ]
-	[ "$(last_run records_created)" -eq 3 ]
-	[ "$(last_run records_updated)" -eq 7 ]
-	[ "$(last_run status)" = success ]
+	[ "$(gx_last_run records_created)" -eq 3 ]
+	[ "$(gx_last_run records_updated)" -eq 7 ]
+	[ "$(gx_last_run status)" = success ]
 	[ "$(gx_pg -c "SELECT count(*) FROM ingestion.genius_appointment WHERE city = 'Delta'")" -eq 7 ]
 	[ "$(gx_pg -c "SELECT count(*) FROM ingestion.genius_appointment WHERE id BETWEEN 1500000001 AND 1500000003")" -eq 3 ]
 	compare appointments
@@ -71,9 +61,9 @@ target_count() { gx_pg -c "SELECT count(*) FROM ingestion.genius_appointment"; }
 	appointments 2>/dev/null
 	run appointments
 	[ "$status" -eq 0 ]
-	[ "$(last_run records_created)" -eq 0 ]
-	[ "$(last_run records_updated)" -eq 0 ]
-	[ "$(last_run "configuration->>'mode'")" = delta ]
+	[ "$(gx_last_run records_created)" -eq 0 ]
+	[ "$(gx_last_run records_updated)" -eq 0 ]
+	[ "$(gx_last_run "configuration->>'mode'")" = delta ]
 }
 
 @test "--dry-run leaves target and checkpoint untouched but reports the counts" {
@@ -83,8 +73,8 @@ target_count() { gx_pg -c "SELECT count(*) FROM ingestion.genius_appointment"; }
 		WHERE updated_at > '1000-01-01' ORDER BY id LIMIT 5"
 	run appointments --dry-run
 	[ "$status" -eq 0 ]
-	[ "$(last_run records_updated)" -eq 5 ]
-	[ "$(last_run "performance_metrics->>'dry_run'")" = true ]
+	[ "$(gx_last_run records_updated)" -eq 5 ]
+	[ "$(gx_last_run "performance_metrics->>'dry_run'")" = true ]
 	[ "$(gx_pg -c "SELECT count(*) FROM ingestion.genius_appointment WHERE city = 'Dry'")" -eq 0 ]
 	[ "$(gx-state checkpoint appointments)" = "$before" ]
 	# and the real run afterwards does the work
@@ -100,10 +90,10 @@ target_count() { gx_pg -c "SELECT count(*) FROM ingestion.genius_appointment"; }
 	[ "$status" -eq 0 ]
 	[ "$(target_count)" -eq 7 ]
 	for _ in $(seq 1 100); do
-		[ "$(last_run "performance_metrics->'stream'->>'more'")" = true ] || break
+		[ "$(gx_last_run "performance_metrics->'stream'->>'more'")" = true ] || break
 		appointments --max-records 7 2>/dev/null
 	done
-	[ "$(last_run "performance_metrics->'stream'->>'more'")" = false ]
+	[ "$(gx_last_run "performance_metrics->'stream'->>'more'")" = false ]
 	[ "$(target_count)" -eq "$total" ]
 	# every row was read exactly once by the walk
 	[ "$(gx_pg -c "SELECT sum(records_processed) FROM orchestration.sync_history")" -eq "$total" ]
@@ -122,7 +112,7 @@ target_count() { gx_pg -c "SELECT count(*) FROM ingestion.genius_appointment"; }
 	run appointments --since 2020-05-01
 	[ "$status" -eq 0 ]
 	[ "$(gx_pg -c "SELECT count(*) FROM ingestion.genius_appointment WHERE city = 'Backfill'")" -eq 2 ]
-	[ "$(last_run "configuration->>'mode'")" = backfill ]
+	[ "$(gx_last_run "configuration->>'mode'")" = backfill ]
 	[ "$(gx-state checkpoint appointments | jq -r .since)" = "$(echo "$before" | jq -r .since)" ]
 }
 
@@ -134,7 +124,7 @@ target_count() { gx_pg -c "SELECT count(*) FROM ingestion.genius_appointment"; }
 	[ "$status" -eq 0 ]
 	[[ $output == *"--start-date is deprecated, use --since"* ]]
 	[ "$(gx_pg -c "SELECT count(*) FROM ingestion.genius_appointment WHERE city = 'Old'")" -eq 1 ]
-	[ "$(last_run "configuration->>'since'")" = 2020-05-01 ]
+	[ "$(gx_last_run "configuration->>'since'")" = 2020-05-01 ]
 }
 
 @test "--end-date bounds a backfill to the end of that day" {
@@ -144,7 +134,7 @@ target_count() { gx_pg -c "SELECT count(*) FROM ingestion.genius_appointment"; }
 	run appointments --since 2021-03-01 --end-date 2021-03-04
 	[ "$status" -eq 0 ]
 	[ "$(target_count)" -eq 1 ]
-	[ "$(last_run "configuration->>'moves_checkpoint'")" = false ]
+	[ "$(gx_last_run "configuration->>'moves_checkpoint'")" = false ]
 	[ "$(gx-state checkpoint appointments | jq -r .since)" = null ]
 }
 
@@ -158,7 +148,7 @@ target_count() { gx_pg -c "SELECT count(*) FROM ingestion.genius_appointment"; }
 	run appointments --force-overwrite
 	[ "$status" -eq 0 ]
 	[ "$(gx_pg -c "SELECT count(*) FROM ingestion.genius_appointment WHERE city = 'tampered'")" -eq 0 ]
-	[ "$(last_run records_updated)" -eq "$(target_count)" ]
+	[ "$(gx_last_run records_updated)" -eq "$(target_count)" ]
 	compare appointments
 }
 
@@ -176,9 +166,9 @@ EOF
 	chmod +x "$BATS_TEST_TMPDIR/bin/gx-extract"
 	GX_BIN="$BATS_TEST_TMPDIR/bin" run appointments
 	[ "$status" -ne 0 ]
-	[ "$(last_run status)" = failed ]
-	last_run error_message
-	[[ $(last_run error_message) == *"end marker"* ]]
+	[ "$(gx_last_run status)" = failed ]
+	gx_last_run error_message
+	[[ $(gx_last_run error_message) == *"end marker"* ]]
 	[ "$(gx_pg -c "SELECT count(*) FROM ingestion.genius_appointment WHERE city = 'Lost'")" -eq 0 ]
 	# and the next run converges
 	appointments 2>/dev/null
@@ -191,7 +181,7 @@ EOF
 	[ "${#lines[@]}" -eq 1 ]
 	[[ ${lines[0]} == "gx-extract: cannot connect to MySQL"*"Access denied"* ]]
 	[[ $output != *xyzzy* ]]
-	[ "$(last_run status)" = failed ]
+	[ "$(gx_last_run status)" = failed ]
 	[ "$(gx_pg -c "SELECT count(*) FROM orchestration.sync_history h WHERE h::text LIKE '%xyzzy%'")" -eq 0 ]
 	[ "$(gx_pg -c "SELECT count(*) FROM orchestration.sync_history h WHERE h::text LIKE '%$GENIUS_DB_PASSWORD%'")" -eq 0 ]
 }
@@ -222,14 +212,14 @@ EOF
 	run appointments
 	[ "$status" -eq 0 ]
 	[ "$(gx_pg -c "SELECT count(*) FROM ingestion.genius_appointment WHERE city = 'NullCursor'")" -eq "$n" ]
-	[ "$(last_run "performance_metrics->'stream'->>'null_cursor'")" -eq "$n" ]
+	[ "$(gx_last_run "performance_metrics->'stream'->>'null_cursor'")" -eq "$n" ]
 }
 
 @test "the checkpoint is the source clock read before extraction, minus the lookback" {
 	t0=$(gx_my -e "SELECT NOW(6)")
 	appointments 2>/dev/null
 	t1=$(gx_my -e "SELECT NOW(6)")
-	clock=$(last_run "performance_metrics->'stream'->>'clock'")
+	clock=$(gx_last_run "performance_metrics->'stream'->>'clock'")
 	[[ ! $clock < $t0 ]] && [[ ! $clock > $t1 ]]
 	since=$(gx-state checkpoint appointments --lookback 300 | jq -r .since)
 	[ "$(gx_pg -c "SELECT '$clock'::timestamp - interval '300 seconds' = '$since'::timestamp")" = t ]

@@ -19,22 +19,7 @@
 -- Other timestamps fall in 2015..2021 and updated_at in 2022..2025, so a row
 -- changed now is clearly newer.
 
-SET @bs := CHAR(92 USING utf8mb4), @tab := CHAR(9 USING utf8mb4),
-    @cr := CHAR(13 USING utf8mb4), @lf := CHAR(10 USING utf8mb4);
-
-SET @t0 := '1200 Main Street',
-    @t1 := 'O''Brien''s "Corner" Rd',
-    @t2 := CONCAT('C:', @bs, 'Users', @bs, 'ends with a backslash', @bs),
-    @t3 := CONCAT('Suite', @tab, '4', @tab),
-    @t4 := CONCAT('line one', @lf, 'line two'),
-    @t5 := CONCAT('carriage', @cr, 'return'),
-    @t6 := CONCAT('windows', @cr, @lf, 'line end', @cr, @lf),
-    @t7 := '😀 Smiley Lane 🏠',
-    @t8 := 'Calle Peñalosa 5, Düsseldorf, café crème',
-    @t9 := '東京都渋谷区神南1-2-3 客户备注',
-    @t10 := '',
-    @t11 := CONCAT(@bs, 'N'),
-    @t12 := '  padded, with, commas;  ';
+-- The awkward texts @t0..@t12 come from 000_texts.sql.
 
 DROP TABLE IF EXISTS appointment;
 CREATE TABLE appointment (
