@@ -1,25 +1,32 @@
-/* Applying a batch: COPY into the stage and upsert, inside a savepoint. A
- * batch that PostgreSQL refuses is split in halves and retried, down to
- * single records; a single record that fails is rejected and the rest of
- * the batch still loads. */
+/* Applying a batch: COPY into the stage, then upsert.
+ *
+ * A statement that fails aborts the whole transaction, so only a savepoint
+ * taken before it can save the work done so far. But a savepoint that
+ * writes is a subtransaction with an XID of its own, kept until COMMIT, and
+ * past 64 of them (PGPROC_MAX_CACHED_SUBXIDS) every other session's snapshot
+ * overflows: each of its visibility checks of a recent row, in any table,
+ * then looks up pg_subtrans, for as long as the load runs. A savepoint per
+ * batch overflows at the 65th batch.
+ *
+ * So batches first run "fast": at the top level, no savepoint, while
+ * spill.c keeps a copy of the input read so far. The first record
+ * PostgreSQL refuses rolls everything back, and the run starts again from
+ * that copy, "careful": each batch in a savepoint; a refused batch is split
+ * in halves and retried, down to single records; a single record that
+ * fails is rejected and the rest still loads. A load without rejects has
+ * no subtransaction at all; one with rejects pays for its replay. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "load.h"
-
-#define STAGE "pg_temp.gx_stage"
-
-void rollback(struct load *L)
-{
-	PQclear(PQexec(L->pg, "ROLLBACK"));
-}
 
 /* Errors a record can cause: data exceptions (bad date, value too long,
  * numeric overflow), integrity constraints (NOT NULL, CHECK, FK, unique),
  * WITH CHECK OPTION, program limits (an index row too large) and errors
  * raised by a trigger. Anything else (a lost connection, a deadlock, a
  * full disk, a bug in our SQL) fails the run instead of every record. */
-static int record_error(const char *sqlstate)
+int record_error(const char *sqlstate)
 {
 	static const char *const classes[] = { "22", "23", "44", "54", "P0" };
 
@@ -87,24 +94,22 @@ void reject(struct load *L, unsigned long line, const char *orig, size_t orig_le
 	}
 }
 
-/* Rows [lo, hi) in a savepoint: NULL when loaded (and counted), else the
- * failed result with everything since the savepoint undone. */
-static PGresult *try_rows(struct load *L, size_t lo, size_t hi)
+/* COPY rows [lo, hi) into the stage and upsert them: NULL when loaded (and
+ * counted), else the failed result of a record's error (others end us). */
+static PGresult *load_rows(struct load *L, size_t lo, size_t hi)
 {
-	PGresult *r;
+	PGresult *r = copy_send(L, lo, hi);
 
-	gx_pg_run(L->pg, "SAVEPOINT gx_batch");
-	r = copy_send(L, lo, hi);
 	if (PQresultStatus(r) == PGRES_COMMAND_OK) {
 		PQclear(r);
 		gx_debug("upsert of lines %lu..%lu", L->b.rows[lo].line, L->b.rows[hi - 1].line);
+		deadline(L);
 		r = PQexec(L->pg, L->upsert_sql.s);
 		if (PQresultStatus(r) == PGRES_TUPLES_OK) {
 			L->created += strtoull(PQgetvalue(r, 0, 0), NULL, 10);
 			L->updated += strtoull(PQgetvalue(r, 0, 1), NULL, 10);
 			L->duplicates += (hi - lo) - strtoull(PQgetvalue(r, 0, 2), NULL, 10);
 			PQclear(r);
-			gx_pg_run(L->pg, "TRUNCATE " STAGE "; RELEASE SAVEPOINT gx_batch");
 			return NULL;
 		}
 	}
@@ -114,7 +119,21 @@ static PGresult *try_rows(struct load *L, size_t lo, size_t hi)
 	}
 	gx_debug("lines %lu..%lu refused: %s", L->b.rows[lo].line, L->b.rows[hi - 1].line,
 		 PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY));
-	gx_pg_run(L->pg, "ROLLBACK TO SAVEPOINT gx_batch; RELEASE SAVEPOINT gx_batch");
+	return r;
+}
+
+/* Rows [lo, hi) in a savepoint: NULL when loaded, else the failed result
+ * with everything since the savepoint undone. */
+static PGresult *try_rows(struct load *L, size_t lo, size_t hi)
+{
+	PGresult *r;
+
+	sql_run(L, "SAVEPOINT gx_batch");
+	if (!(r = load_rows(L, lo, hi))) {
+		sql_run(L, L->done_sql.s);
+		return NULL;
+	}
+	sql_run(L, "ROLLBACK TO SAVEPOINT gx_batch; RELEASE SAVEPOINT gx_batch");
 	return r;
 }
 
@@ -131,6 +150,8 @@ static void apply_rows(struct load *L, size_t lo, size_t hi)
 
 		if (!col)
 			col = copy_column(L, PQresultErrorField(r, PG_DIAG_CONTEXT));
+		if (L->prune)
+			batch_keep_keys(L, lo);
 		reject(L, w->line, L->b.orig.s + w->orig_off, w->orig_len,
 		       PQresultErrorField(r, PG_DIAG_SQLSTATE), msg ? msg : "unknown error", col);
 		PQclear(r);
@@ -141,9 +162,69 @@ static void apply_rows(struct load *L, size_t lo, size_t hi)
 	apply_rows(L, lo + (hi - lo) / 2, hi);
 }
 
+/* The whole batch at the top level: 1 when loaded, 0 when a record was
+ * refused (the transaction is then aborted). */
+static int fast_rows(struct load *L)
+{
+	PGresult *r = load_rows(L, 0, L->b.n);
+
+	if (!r) {
+		sql_run(L, L->keep_sql.s);
+		return 1;
+	}
+	PQclear(r);
+	return 0;
+}
+
+/* Back to the state before the first record, in a new transaction: what
+ * was loaded, counted and rejected so far is loaded, counted and rejected
+ * again by the replay. */
+static void restart(struct load *L)
+{
+	gx_debug("a record was refused: loading again from the start, carefully");
+	rollback(L);
+	sql_run(L, "BEGIN");
+	target_stage(L);
+	if (L->prune)
+		prune_begin(L);
+	L->processed = L->created = L->updated = L->rejected = L->duplicates = 0;
+	buf_reset(&L->kept_keys);
+	batch_reset(&L->b);
+	if (L->rejects && (fflush(L->rejects) != 0 || ftruncate(fileno(L->rejects), 0) != 0 ||
+			   fseek(L->rejects, 0, SEEK_SET) != 0))
+		gx_die(GX_EXIT_DATA, "%s: write error", L->rejects_path);
+	L->careful = 1;
+}
+
 void batch_apply(struct load *L)
 {
+	if (!L->b.n)
+		return;
+	if (!L->careful && spill_ready(L)) {
+		if (fast_rows(L)) {
+			batch_reset(&L->b);
+			return;
+		}
+		/* The replay ends with this batch: applied there if full, else
+		 * left in L->b for us. */
+		restart(L);
+		spill_replay(L);
+	}
 	if (L->b.n)
 		apply_rows(L, 0, L->b.n);
 	batch_reset(&L->b);
+}
+
+void batch_add(struct load *L, const struct gx_reader *r)
+{
+	const char *why, *sqlstate;
+
+	L->processed++;
+	if (copy_add(L, r, &why, &sqlstate) < 0) {
+		if (L->prune)
+			copy_keep_keys(L, r);
+		reject(L, r->lineno, r->line.s, r->line.len, sqlstate, why, NULL);
+	} else if (L->b.n >= L->batch_size) {
+		batch_apply(L);
+	}
 }

@@ -137,23 +137,23 @@ static size_t row_end(const struct batch *b, size_t i)
 	return i + 1 < b->n ? b->rows[i + 1].off : b->text.len;
 }
 
-/* COPYs rows [lo, hi) of the batch into the stage; returns COPY's result
- * (the caller checks it: a data error there is the batch's, not ours). */
-PGresult *copy_send(struct load *L, size_t lo, size_t hi)
+/* Runs a COPY ... FROM STDIN of the text p[0, n); returns COPY's result
+ * (the caller checks it: a data error there is the data's, not ours). */
+PGresult *copy_text(struct load *L, const char *sql, const char *p, size_t n)
 {
-	PGresult *r = gx_pg_exec(L->pg, L->copy_sql.s);
-	const char *p = L->b.text.s + L->b.rows[lo].off;
-	size_t n = row_end(&L->b, hi - 1) - L->b.rows[lo].off;
+	PGresult *r = sql_exec(L, sql);
 
 	if (PQresultStatus(r) != PGRES_COPY_IN)
 		gx_die(GX_EXIT_BUG, "COPY did not start");
 	PQclear(r);
 	while (n) {
 		size_t k = n < CHUNK ? n : CHUNK;
+		deadline(L);
 		if (PQputCopyData(L->pg, p, (int)k) != 1)
 			gx_die(GX_EXIT_SERVER, "COPY: %s", gx_pg_error(L->pg));
 		p += k, n -= k;
 	}
+	deadline(L);
 	if (PQputCopyEnd(L->pg, NULL) != 1)
 		gx_die(GX_EXIT_SERVER, "COPY: %s", gx_pg_error(L->pg));
 	r = PQgetResult(L->pg);
@@ -162,6 +162,45 @@ PGresult *copy_send(struct load *L, size_t lo, size_t hi)
 	if (!r)
 		gx_die(GX_EXIT_SERVER, "COPY: %s", gx_pg_error(L->pg));
 	return r;
+}
+
+/* COPYs rows [lo, hi) of the batch into the stage. */
+PGresult *copy_send(struct load *L, size_t lo, size_t hi)
+{
+	const char *p = L->b.text.s + L->b.rows[lo].off;
+
+	return copy_text(L, L->copy_sql.s, p, row_end(&L->b, hi - 1) - L->b.rows[lo].off);
+}
+
+void copy_keep_keys(struct load *L, const struct gx_reader *r)
+{
+	gx_buf *kept = &L->kept_keys;
+	size_t off = kept->len;
+
+	for (size_t k = 0; k < L->nkeys; k++) {
+		const struct gx_field *f = reader_get(r, L->keys[k]);
+		if (!f || add_value(L, kept, f) < 0) {
+			kept->len = off;	/* no key: no row to keep */
+			if (kept->s)
+				kept->s[off] = '\0';
+			return;
+		}
+		buf_addc(kept, k + 1 < L->nkeys ? '\t' : '\n');
+	}
+}
+
+/* The row's COPY text is its columns, tab-separated, then its line. */
+void batch_keep_keys(struct load *L, size_t row)
+{
+	const char *s = L->b.text.s + L->b.rows[row].off;
+
+	for (size_t k = 0; k < L->nkeys; k++) {
+		const char *f = s;
+		for (size_t c = 0; c < L->keycol[k]; c++)
+			f = strchr(f, '\t') + 1;
+		buf_add(&L->kept_keys, f, strcspn(f, "\t"));
+		buf_addc(&L->kept_keys, k + 1 < L->nkeys ? '\t' : '\n');
+	}
 }
 
 void batch_reset(struct batch *b)

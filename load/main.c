@@ -3,17 +3,29 @@
  *
  *   gx-load --table SCHEMA.TABLE --key COL [--key COL2]
  *           [--force-overwrite | --insert-only] [--dry-run]
+ *           [--prune[=soft] [--prune-max PCT]]
  *           [--rejects FILE] [--max-errors N] [--batch N] [--stats FILE]
- *           [--run ID] [--db CONNINFO] [--debug]
+ *           [--run ID] [--db CONNINFO] [--timeout S] [--debug]
  *
- * Steps: BEGIN; check the table and its unique key; from the first record,
- * check the columns and create a temporary staging table; per batch of
- * records: SAVEPOINT, COPY into the stage, upsert into the table (the last
- * record of a key in a batch wins; by default a row is updated only if a
- * column differs), TRUNCATE the stage, RELEASE, bisecting a refused batch
- * down to the records to reject; at the end marker: finish --run in
- * orchestration.sync_history, COMMIT (or ROLLBACK for --dry-run), report.
+ * Steps: BEGIN; check the table and its unique key (with --prune: count
+ * its rows); from the first record, check the columns and create a
+ * temporary staging table; per batch of records: COPY into the stage,
+ * upsert into the table (the last record of a key in a batch wins; by
+ * default a row is updated only if a column differs), keep the batch's
+ * keys for --prune, TRUNCATE the stage. Until PostgreSQL refuses a record
+ * the batches run without savepoints, a copy of the input kept in a spill
+ * file; the first refusal rolls back and replays the input from it, each
+ * batch in a SAVEPOINT, a refused batch bisected down to the records to
+ * reject (batch.c). At the end marker: with --prune, check that the stream
+ * was a complete read and delete the rows it lacked (or refuse past
+ * --prune-max); finish --run in orchestration.sync_history, COMMIT (or
+ * ROLLBACK for --dry-run), report.
+ *
+ * Whatever stops it before COMMIT (bad data, a lost or silent server, a
+ * signal, kill -9) leaves the target as it was: the transaction is still
+ * open and PostgreSQL rolls it back.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +42,13 @@ static noreturn void usage(int status)
 "  --force-overwrite     rewrite every existing row (default: only rows that differ)\n"
 "  --insert-only         insert new keys, leave existing rows alone\n"
 "  --dry-run             do everything, report, then roll back\n"
+"  --prune               delete the rows the stream lacks; only for a complete\n"
+"                        stream (its end marker names no since, until, after,\n"
+"                        limit, more or shard, and nothing was rejected upstream)\n"
+"  --prune=soft          set their deleted_at (timestamptz) instead, and clear it\n"
+"                        on rows that come back\n"
+"  --prune-max PCT       refuse (roll back, exit 1) when more than PCT percent of\n"
+"                        the table's (live) rows would go (default 10)\n"
 "  --rejects FILE        write refused records there as NDJSON\n"
 "                        {\"line\":N,\"sqlstate\":S,\"error\":E,\"record\":{...}}\n"
 "  --max-errors N        fail (and roll back) past N rejected records (default 0)\n"
@@ -38,14 +57,22 @@ static noreturn void usage(int status)
 "  --run ID              finish this running orchestration.sync_history run in the\n"
 "                        same transaction as the data\n"
 "  --db CONNINFO         libpq connection string (never with a password)\n"
+"  --timeout S           give up (exit 2) when PostgreSQL does not accept the\n"
+"                        connection or finish a statement within S seconds, or\n"
+"                        says nothing at all for S + 2 (default: wait for ever)\n"
 "  --debug               log the SQL to stderr\n"
 "  --help, --version\n"
 "The columns are the keys of the first record; the stream must end with its end\n"
 "marker, else nothing is committed (exit 3). A key repeated within a batch loads\n"
 "its last record (the others count as duplicate keys). Datetimes without an\n"
 "offset are read as UTC unless PGTZ names a zone. Connection: PGHOST, PGPORT,\n"
-"PGUSER, PGDATABASE, PGPASSWORD or ~/.pgpass. Exit: 0 ok, 1 bad usage or data,\n"
-"2 server, 3 truncated input.\n"
+"PGUSER, PGDATABASE, PGPASSWORD or ~/.pgpass. Until a record is refused, the\n"
+"input read so far is kept in an unlinked file in $TMPDIR (as large as the\n"
+"input; without room there, batches run in savepoints).\n"
+"Exit: 0 ok, 1 bad usage or data (or --prune refused), 2 server, 3 truncated\n"
+"input; SIGINT, SIGTERM or SIGHUP before COMMIT: one line, nothing committed,\n"
+"killed by that signal (130, 143, 129 in a shell); once COMMIT is sent they\n"
+"wait for its outcome.\n"
 "Example: gx-map appointments.map < raw.ndjson | gx-load --table ingestion.genius_appointment --key id\n");
 	exit(status);
 }
@@ -63,28 +90,29 @@ static unsigned long long marker_count(const struct gx_reader *r, const char *ke
 	return strtoull(f->val, NULL, 10);
 }
 
-/* Reads the stream to its end marker, loading batch by batch; a stream
- * without one (a killed upstream) rolls everything back (exit 3). */
+/* Reads the stream to its end marker, loading batch by batch (keeping a
+ * copy of the input for a replay, see batch.c); a stream without one (a
+ * killed upstream) rolls everything back (exit 3). */
 static void read_records(struct load *L, struct gx_reader *r, gx_buf *end)
 {
-	const char *why, *sqlstate;
-
 	reader_init(r, stdin, "stdin");
 	while (reader_next(r)) {
+		spill_line(L, r);
 		if (r->control) {
 			if (r->end_seen && !end->len) {
 				buf_add(end, r->line.s, r->line.len);
 				L->upstream_rejected = marker_count(r, "rejected");
+				if (L->prune)
+					prune_check_end(L, r);
 			}
 			continue;
 		}
-		L->processed++;
-		if (!L->cols)
+		if (!L->cols) {
 			target_prepare(L, r);
-		if (copy_add(L, r, &why, &sqlstate) < 0)
-			reject(L, r->lineno, r->line.s, r->line.len, sqlstate, why, NULL);
-		else if (L->b.n >= L->batch_size)
-			batch_apply(L);
+			deadline_off(L);
+		}
+		batch_add(L, r);
+		deadline_off(L);	/* back to waiting for the input */
 	}
 	if (!r->end_seen) {
 		rollback(L);
@@ -97,6 +125,7 @@ static void read_records(struct load *L, struct gx_reader *r, gx_buf *end)
 		gx_die(GX_EXIT_DATA, "the end marker counts %llu records but %llu arrived: the "
 		       "stream lost lines; rolled back", r->end_records, L->processed);
 	}
+	spill_close(L);
 }
 
 static void load_free(struct load *L)
@@ -107,11 +136,45 @@ static void load_free(struct load *L)
 	free(L->cols);
 	free(L->collen);
 	free(L->pos);
+	free(L->keycol);
 	free(L->keys);
 	buf_free(&L->ident);
 	buf_free(&L->copy_sql);
 	buf_free(&L->upsert_sql);
+	buf_free(&L->stage_sql);
+	buf_free(&L->keep_sql);
+	buf_free(&L->done_sql);
+	buf_free(&L->kept_keys);
 	buf_free(&L->scratch);
+}
+
+/* --prune-max: a percentage, 0 to 100, decimals allowed. */
+static double parse_percent(const char *s)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (end == s || *end || !(v >= 0 && v <= 100))
+		gx_die(GX_EXIT_DATA, "--prune-max: \"%s\" is not a percentage (0 to 100)", s);
+	return v;
+}
+
+static enum prune_mode parse_prune(const char *s)
+{
+	if (!s)
+		return PRUNE_HARD;
+	if (strcmp(s, "soft"))
+		gx_die(GX_EXIT_DATA, "--prune=%s: only --prune or --prune=soft", s);
+	return PRUNE_SOFT;
+}
+
+static FILE *open_output(const char *path, const char *what)
+{
+	FILE *f = gx_fopen_private(path, "w");
+
+	if (!f)
+		gx_die(GX_EXIT_DATA, "%s: cannot write the %s: %s", path, what, strerror(errno));
+	return f;
 }
 
 int main(int argc, char **argv)
@@ -122,13 +185,16 @@ int main(int argc, char **argv)
 		{ "dry-run", no_argument, 0, 'n' }, { "rejects", required_argument, 0, 'r' },
 		{ "max-errors", required_argument, 0, 'e' }, { "batch", required_argument, 0, 'b' },
 		{ "stats", required_argument, 0, 's' }, { "run", required_argument, 0, 'R' },
-		{ "db", required_argument, 0, 'd' }, { "debug", no_argument, 0, 'D' },
-		{ "help", no_argument, 0, 'h' }, { "version", no_argument, 0, 'V' }, { 0 } };
-	struct load L = { .mode = MODE_CHANGED, .batch_size = 10000 };
+		{ "prune", optional_argument, 0, 'P' }, { "prune-max", required_argument, 0, 'M' },
+		{ "db", required_argument, 0, 'd' }, { "timeout", required_argument, 0, 'T' },
+		{ "debug", no_argument, 0, 'D' }, { "help", no_argument, 0, 'h' },
+		{ "version", no_argument, 0, 'V' }, { 0 } };
+	struct load L = { .mode = MODE_CHANGED, .batch_size = 10000, .prune_max = 10 };
 	const char *conninfo = NULL, *stats_path = NULL, *run = NULL;
 	FILE *stats = NULL;
 	struct gx_reader r;
 	gx_buf end = GX_BUF_INIT;
+	unsigned long long timeout = 0;
 	int ch, force = 0, insert = 0;
 
 	gx_init(argv[0]);
@@ -147,7 +213,10 @@ int main(int argc, char **argv)
 		case 'b': L.batch_size = gx_parse_count("--batch", optarg); break;
 		case 's': stats_path = optarg; break;
 		case 'R': gx_parse_count("--run", run = optarg); break;
+		case 'P': L.prune = parse_prune(optarg); break;
+		case 'M': L.prune_max = parse_percent(optarg); break;
 		case 'd': conninfo = optarg; break;
+		case 'T': timeout = gx_parse_count("--timeout", optarg); break;
 		case 'D': gx_debug_on = 1; break;
 		case 'h': usage(0);
 		case 'V': gx_version();
@@ -160,25 +229,29 @@ int main(int argc, char **argv)
 		gx_die(GX_EXIT_DATA, "--force-overwrite and --insert-only exclude each other");
 	if (L.batch_size == 0)
 		gx_die(GX_EXIT_DATA, "--batch: must be at least 1");
+	if (timeout > 86400)
+		gx_die(GX_EXIT_DATA, "--timeout: at most 86400 seconds");
+	L.timeout = (unsigned)timeout;
 	L.mode = force ? MODE_FORCE : insert ? MODE_INSERT : MODE_CHANGED;
 	L.start = gx_clock();
 
-	/* The stream is UTF-8; a datetime without an offset is UTC, as the
-	 * warehouse's (Django's) sessions read it, unless PGTZ says otherwise. */
-	L.pg = gx_pg_connect(conninfo);
-	gx_pg_run(L.pg, "SET client_encoding = 'UTF8'");
-	if (!getenv("PGTZ"))
-		gx_pg_run(L.pg, "SET TimeZone = 'UTC'");
-	gx_pg_run(L.pg, "BEGIN");
+	session_open(&L, conninfo);
+	sql_run(&L, "BEGIN");
 	target_check(&L);
+	if (L.prune)
+		prune_begin(&L);
 	if (run)
 		run_check(&L, run);
-	if (L.rejects_path && !(L.rejects = gx_fopen_private(L.rejects_path, "w")))
-		gx_die(GX_EXIT_DATA, "%s: cannot write the rejects", L.rejects_path);
-	if (stats_path && !(stats = gx_fopen_private(stats_path, "w")))
-		gx_die(GX_EXIT_DATA, "%s: cannot write the stats", stats_path);
+	if (L.rejects_path)
+		L.rejects = open_output(L.rejects_path, "rejects");
+	if (stats_path)
+		stats = open_output(stats_path, "stats");
+	deadline_off(&L);
 
+	spill_open(&L);
 	read_records(&L, &r, &end);
+	if (L.prune)
+		prune_apply(&L);
 	if (L.rejects && fclose(L.rejects) != 0)
 		gx_die(GX_EXIT_DATA, "%s: write error", L.rejects_path);
 
@@ -190,7 +263,7 @@ int main(int argc, char **argv)
 	} else {
 		if (run)
 			run_finish(&L, run, &end, 0);
-		gx_pg_run(L.pg, "COMMIT");
+		session_commit(&L);
 	}
 	report(&L, stats, stats_path);
 

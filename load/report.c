@@ -28,7 +28,7 @@ static double rate(const struct load *L)
 void run_check(struct load *L, const char *run)
 {
 	const char *p[] = { run };
-	PGresult *r = gx_pg_execp(L->pg, "SELECT status FROM orchestration.sync_history "
+	PGresult *r = sql_execp(L, "SELECT status FROM orchestration.sync_history "
 				  "WHERE id = $1::bigint", 1, p);
 
 	if (PQntuples(r) == 0)
@@ -47,7 +47,8 @@ static const char finish_sql[] =
 	" performance_metrics = performance_metrics || jsonb_build_object("
 	"  'unchanged', $6::bigint, 'duration_seconds', $7::numeric,"
 	"  'records_per_second', $8::numeric, 'rejected_upstream', $9::bigint,"
-	"  'duplicates', $10::bigint, 'rejects_file', $11::text, 'stream', $12::jsonb)"
+	"  'duplicates', $10::bigint, 'rejects_file', $11::text, 'stream', $12::jsonb,"
+	"  'deleted', $14::bigint)"
 	"  || CASE WHEN $13::boolean THEN '{\"dry_run\": true}'::jsonb ELSE '{}' END"
 	" WHERE id = $1::bigint AND status = 'running'";
 
@@ -56,7 +57,7 @@ static const char finish_sql[] =
  * rollback in a transaction of its own. */
 void run_finish(struct load *L, const char *run, const gx_buf *end_marker, int dry_run)
 {
-	char v[11][32];
+	char v[12][32];
 	char *abs = L->rejects_path ? realpath(L->rejects_path, NULL) : NULL;
 
 	snprintf(v[0], sizeof v[0], "%llu", L->rejected + L->upstream_rejected);
@@ -68,9 +69,11 @@ void run_finish(struct load *L, const char *run, const gx_buf *end_marker, int d
 	snprintf(v[6], sizeof v[6], "%.1f", rate(L));
 	snprintf(v[7], sizeof v[7], "%llu", L->upstream_rejected);
 	snprintf(v[8], sizeof v[8], "%llu", L->duplicates);
+	snprintf(v[9], sizeof v[9], "%llu", L->deleted);
 	const char *p[] = { run, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8],
-			    abs ? abs : L->rejects_path, end_marker->s, dry_run ? "t" : "f" };
-	PGresult *r = gx_pg_execp(L->pg, finish_sql, 13, p);
+			    abs ? abs : L->rejects_path, end_marker->s, dry_run ? "t" : "f",
+			    v[9] };
+	PGresult *r = sql_execp(L, finish_sql, 14, p);
 	int done = atoi(PQcmdTuples(r)) == 1;
 
 	PQclear(r);
@@ -78,7 +81,7 @@ void run_finish(struct load *L, const char *run, const gx_buf *end_marker, int d
 	if (!done) {
 		if (!dry_run)
 			rollback(L);
-		r = gx_pg_execp(L->pg, "SELECT status FROM orchestration.sync_history "
+		r = sql_execp(L, "SELECT status FROM orchestration.sync_history "
 				"WHERE id = $1::bigint", 1, p);
 		gx_die(GX_EXIT_DATA, "--run %s: the run is no longer running (status %s): "
 		       "rolled back, nothing loaded", run,
@@ -88,15 +91,18 @@ void run_finish(struct load *L, const char *run, const gx_buf *end_marker, int d
 
 void report(const struct load *L, FILE *stats, const char *stats_path)
 {
-	char dups[64] = "";
+	char dups[64] = "", deleted[64] = "";
 
 	/* Records whose key came again later in their batch: only the last
 	 * one was loaded; they are in processed and nowhere else. */
 	if (L->duplicates)
 		snprintf(dups, sizeof dups, ", duplicate keys %llu", L->duplicates);
-	fprintf(stderr, "%s: %s: processed %llu, created %llu, updated %llu, unchanged %llu, "
-		"rejected %llu (upstream rejected %llu)%s in %.2f s (%.0f rows/s)%s\n",
-		gx_prog, L->table, L->processed, L->created, L->updated, unchanged(L),
+	if (L->prune)
+		snprintf(deleted, sizeof deleted, ", deleted %llu%s", L->deleted,
+			 L->prune == PRUNE_SOFT ? " (soft)" : "");
+	gx_info("%s: processed %llu, created %llu, updated %llu, unchanged %llu%s, "
+		"rejected %llu (upstream rejected %llu)%s in %.2f s (%.0f rows/s)%s",
+		L->table, L->processed, L->created, L->updated, unchanged(L), deleted,
 		L->rejected, L->upstream_rejected, dups, seconds(L), rate(L),
 		L->dry_run ? "; dry run: rolled back" : "");
 	if (!stats)
@@ -107,11 +113,11 @@ void report(const struct load *L, FILE *stats, const char *stats_path)
 	buf_adds(&j, "{\"table\":");
 	json_add_str(&j, L->table, strlen(L->table));
 	buf_addf(&j, ",\"processed\":%llu,\"created\":%llu,\"updated\":%llu,"
-		 "\"unchanged\":%llu,\"rejected\":%llu,\"upstream_rejected\":%llu,"
-		 "\"duplicates\":%llu,\"seconds\":%.3f,\"rows_per_second\":%.1f,"
-		 "\"dry_run\":%s}\n", L->processed, L->created, L->updated, unchanged(L),
-		 L->rejected, L->upstream_rejected, L->duplicates, seconds(L), rate(L),
-		 L->dry_run ? "true" : "false");
+		 "\"unchanged\":%llu,\"deleted\":%llu,\"rejected\":%llu,"
+		 "\"upstream_rejected\":%llu,\"duplicates\":%llu,\"seconds\":%.3f,"
+		 "\"rows_per_second\":%.1f,\"dry_run\":%s}\n", L->processed, L->created,
+		 L->updated, unchanged(L), L->deleted, L->rejected, L->upstream_rejected,
+		 L->duplicates, seconds(L), rate(L), L->dry_run ? "true" : "false");
 	if (fwrite(j.s, 1, j.len, stats) != j.len || fclose(stats) != 0)
 		gx_die(GX_EXIT_DATA, "%s: write error", stats_path);
 	buf_free(&j);

@@ -53,14 +53,14 @@ void target_check(struct load *L)
 				gx_die(GX_EXIT_DATA, "--key %s given twice", L->keys[k]);
 	gx_pg_add_ident(&L->ident, L->table);
 	const char *p1[] = { L->ident.s };
-	r = gx_pg_execp(L->pg, "SELECT to_regclass($1) IS NOT NULL", 1, p1);
+	r = sql_execp(L, "SELECT to_regclass($1) IS NOT NULL", 1, p1);
 	if (strcmp(PQgetvalue(r, 0, 0), "t"))
 		gx_die(GX_EXIT_DATA, "%s: no such table", L->table);
 	PQclear(r);
 
 	keys_json(L, &keys);
 	const char *p2[] = { L->ident.s, keys.s };
-	r = gx_pg_execp(L->pg, unique_sql, 2, p2);
+	r = sql_execp(L, unique_sql, 2, p2);
 	if (PQntuples(r) == 0) {
 		buf_reset(&keys);
 		for (size_t k = 0; k < L->nkeys; k++)
@@ -94,6 +94,7 @@ static void stream_columns(struct load *L, const struct gx_reader *r)
 			gx_die(GX_EXIT_DATA, "line %lu: column \"%s\" is reserved for "
 			       "gx-load's staging table", r->lineno, LINE_COL);
 	}
+	L->keycol = gx_malloc(L->nkeys * sizeof *L->keycol);
 	for (size_t k = 0; k < L->nkeys; k++) {
 		size_t i = 0;
 		while (i < L->ncols && strcmp(L->cols[i], L->keys[k]))
@@ -101,7 +102,12 @@ static void stream_columns(struct load *L, const struct gx_reader *r)
 		if (i == L->ncols)
 			gx_die(GX_EXIT_DATA, "line %lu: key column \"%s\" is not in the "
 			       "stream", r->lineno, L->keys[k]);
+		L->keycol[k] = i;
 	}
+	for (size_t i = 0; L->prune == PRUNE_SOFT && i < L->ncols; i++)
+		if (!strcmp(L->cols[i], "deleted_at"))
+			gx_die(GX_EXIT_DATA, "line %lu: the stream has a deleted_at column, which "
+			       "--prune=soft sets", r->lineno);
 }
 
 /* Per target column: exists, is generated, compares as text (a type with
@@ -117,7 +123,7 @@ static const char columns_sql[] =
 static char *check_columns(struct load *L)
 {
 	const char *p[] = { L->ident.s };
-	PGresult *r = gx_pg_execp(L->pg, columns_sql, 1, p);
+	PGresult *r = sql_execp(L, columns_sql, 1, p);
 	char *as_text = gx_malloc(L->ncols);
 	gx_buf bad = GX_BUF_INIT;
 	int has_created = 0, has_updated = 0;
@@ -184,12 +190,55 @@ static void add_keys(gx_buf *b, const struct load *L)
 	}
 }
 
+/* What an existing key does. --prune=soft brings a row that comes back to
+ * life (deleted_at = NULL), whatever the mode: an update like any other. */
+static void add_conflict(gx_buf *b, const struct load *L, const char *as_text)
+{
+	int has_set = L->ncols > L->nkeys, undelete = L->prune == PRUNE_SOFT;
+	int first = 1;
+
+	if (L->mode == MODE_INSERT || (L->mode == MODE_CHANGED && !has_set)) {
+		if (!undelete) {
+			buf_adds(b, "DO NOTHING");
+			return;
+		}
+		buf_adds(b, "DO UPDATE SET deleted_at = NULL");
+		if (L->set_updated)
+			buf_adds(b, ", sync_updated_at = now()");
+		buf_adds(b, " WHERE t.deleted_at IS NOT NULL");
+		return;
+	}
+	buf_adds(b, "DO UPDATE SET ");
+	for (size_t i = 0; i < L->ncols; i++) {
+		/* Keys are equal by definition; with nothing else to set,
+		 * --force-overwrite still rewrites the row through a key. */
+		if (is_key(L, L->cols[i]) && (has_set || !first))
+			continue;
+		if (!first)
+			buf_adds(b, ", ");
+		first = 0;
+		gx_pg_add_ident(b, L->cols[i]);
+		buf_adds(b, " = EXCLUDED.");
+		gx_pg_add_ident(b, L->cols[i]);
+	}
+	if (undelete)
+		buf_adds(b, ", deleted_at = NULL");
+	if (L->set_updated)
+		buf_adds(b, ", sync_updated_at = now()");
+	if (L->mode == MODE_CHANGED) {
+		buf_adds(b, " WHERE ROW(");
+		add_cols(b, L, "t", 0, as_text);
+		buf_adds(b, ") IS DISTINCT FROM ROW(");
+		add_cols(b, L, "EXCLUDED", 0, as_text);
+		buf_adds(b, undelete ? ") OR t.deleted_at IS NOT NULL" : ")");
+	}
+}
+
 /* Within a batch the last record of a key wins (DISTINCT ON ... gx_line
  * DESC); the database counts what it inserted (xmax = 0) and updated. */
 static void build_upsert(struct load *L, const char *as_text)
 {
 	gx_buf *b = &L->upsert_sql;
-	int has_set = L->ncols > L->nkeys;
 
 	buf_adds(b, "WITH gx_src AS (SELECT DISTINCT ON (");
 	add_keys(b, L);
@@ -214,62 +263,46 @@ static void build_upsert(struct load *L, const char *as_text)
 	buf_adds(b, " FROM gx_src ON CONFLICT (");
 	add_keys(b, L);
 	buf_adds(b, ") ");
-	if (L->mode == MODE_INSERT || (L->mode == MODE_CHANGED && !has_set)) {
-		buf_adds(b, "DO NOTHING");
-	} else {
-		buf_adds(b, "DO UPDATE SET ");
-		int first = 1;
-		for (size_t i = 0; i < L->ncols; i++) {
-			/* Keys are equal by definition; with nothing else to set,
-			 * --force-overwrite still rewrites the row through a key. */
-			if (is_key(L, L->cols[i]) && (has_set || !first))
-				continue;
-			if (!first)
-				buf_adds(b, ", ");
-			first = 0;
-			gx_pg_add_ident(b, L->cols[i]);
-			buf_adds(b, " = EXCLUDED.");
-			gx_pg_add_ident(b, L->cols[i]);
-		}
-		if (L->set_updated)
-			buf_adds(b, ", sync_updated_at = now()");
-		if (L->mode == MODE_CHANGED) {
-			buf_adds(b, " WHERE ROW(");
-			add_cols(b, L, "t", 0, as_text);
-			buf_adds(b, ") IS DISTINCT FROM ROW(");
-			add_cols(b, L, "EXCLUDED", 0, as_text);
-			buf_adds(b, ")");
-		}
-	}
+	add_conflict(b, L, as_text);
 	buf_adds(b, " RETURNING (t.xmax = 0) AS inserted)"
 		 " SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted),"
 		 " (SELECT count(*) FROM gx_src) FROM gx_up");
 }
 
 /* From the first record: the column list, checked against the target; the
- * staging table (the target's types for the stream's columns, no
- * constraints: those are checked by the upsert) and the batch SQL. */
+ * SQL of the staging table (the target's types for the stream's columns,
+ * no constraints: those are checked by the upsert) and of a batch. */
 void target_prepare(struct load *L, const struct gx_reader *r)
 {
-	gx_buf sql = GX_BUF_INIT;
 	char *as_text;
 
 	stream_columns(L, r);
 	as_text = check_columns(L);
 
-	buf_adds(&sql, "CREATE TEMP TABLE gx_stage ON COMMIT DROP AS SELECT ");
-	add_cols(&sql, L, NULL, 1, NULL);
-	buf_adds(&sql, " FROM ");
-	buf_add(&sql, L->ident.s, L->ident.len);
-	buf_adds(&sql, " WITH NO DATA");
-	gx_pg_run(L->pg, sql.s);
-	gx_pg_run(L->pg, "ALTER TABLE " STAGE " ADD COLUMN " LINE_COL " bigint");
+	buf_adds(&L->stage_sql, "CREATE TEMP TABLE gx_stage ON COMMIT DROP AS SELECT ");
+	add_cols(&L->stage_sql, L, NULL, 1, NULL);
+	buf_adds(&L->stage_sql, ", NULL::bigint AS " LINE_COL " FROM ");
+	buf_add(&L->stage_sql, L->ident.s, L->ident.len);
+	buf_adds(&L->stage_sql, " WITH NO DATA");
 
 	buf_adds(&L->copy_sql, "COPY " STAGE " (");
 	add_cols(&L->copy_sql, L, NULL, 1, NULL);
 	buf_adds(&L->copy_sql, ", " LINE_COL ") FROM STDIN");
 	build_upsert(L, as_text);
 	gx_debug("upsert: %s", L->upsert_sql.s);
+	if (L->prune) {
+		buf_adds(&L->keep_sql, "INSERT INTO pg_temp.gx_seen SELECT ");
+		add_keys(&L->keep_sql, L);
+		buf_adds(&L->keep_sql, " FROM " STAGE "; ");
+	}
+	buf_adds(&L->keep_sql, "TRUNCATE " STAGE);
+	buf_addf(&L->done_sql, "%s; RELEASE SAVEPOINT gx_batch", L->keep_sql.s);
 	free(as_text);
-	buf_free(&sql);
+	target_stage(L);
+}
+
+/* The staging table, in the current transaction. */
+void target_stage(struct load *L)
+{
+	sql_run(L, L->stage_sql.s);
 }

@@ -147,7 +147,7 @@ new_run() {
 		awk '{ print } END { print "{\"@gx\":\"end\",\"records\":6,\"rejected\":2,\"clock\":\"2024-01-01 00:00:00\"}" }' |
 		gx-load --table load_t.item --key id --stats "$BATS_TEST_TMPDIR/st"
 	run jq -c 'del(.seconds, .rows_per_second)' "$BATS_TEST_TMPDIR/st"
-	[ "$output" = '{"table":"load_t.item","processed":4,"created":3,"updated":0,"unchanged":0,"rejected":0,"upstream_rejected":2,"duplicates":1,"dry_run":false}' ]
+	[ "$output" = '{"table":"load_t.item","processed":4,"created":3,"updated":0,"unchanged":0,"deleted":0,"rejected":0,"upstream_rejected":2,"duplicates":1,"dry_run":false}' ]
 	jq -e '(.seconds | type) == "number" and (.rows_per_second | type) == "number"' "$BATS_TEST_TMPDIR/st"
 }
 
@@ -286,6 +286,54 @@ new_run() {
 	[ "$(gx_pg -c 'SELECT count(*) FROM load_t.item')" -eq 0 ]
 }
 
+# ---- savepoints -------------------------------------------------------------------
+
+# Every row a transaction or subtransaction writes carries its XID (xmin):
+# the number of (sub)transactions that loaded the table.
+xids() {
+	gx_pg -c 'SELECT count(DISTINCT xmin::text) FROM load_t.item'
+}
+
+@test "batches run without subtransactions until a record is refused, then each in a savepoint" {
+	make_items
+	items 100 | with_end >"$BATS_TEST_TMPDIR/s"
+	# 10 batches, not one subtransaction (past 64, every snapshot overflows)
+	gx-load --table load_t.item --key id --batch 10 <"$BATS_TEST_TMPDIR/s"
+	[ "$(xids)" -eq 1 ]
+	# a refused record: all again, each batch in a savepoint (a
+	# subtransaction with an XID of its own), loaded and counted once
+	make_items
+	sed '/"id":5,/s/"price":[0-9.]*/"price":-1/' "$BATS_TEST_TMPDIR/s" >"$BATS_TEST_TMPDIR/bad"
+	run gx-load --table load_t.item --key id --batch 10 --max-errors 1 <"$BATS_TEST_TMPDIR/bad"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"processed 100, created 99, updated 0, unchanged 0, rejected 1 "* ]]
+	[ "$(xids)" -ge 10 ]
+	[ "$(gx_pg -c 'SELECT count(*) FROM load_t.item')" -eq 99 ]
+}
+
+@test "a record refused late: the run starts again and counts, rejects and loads exactly once" {
+	make_items
+	items 300 | with_end | gx-load --table load_t.item --key id
+	gx_pg -c 'DELETE FROM load_t.item WHERE id > 250'
+	# refused: 30 by gx-load (other keys), 900 and 950 by PostgreSQL,
+	# in the 15th batch: 14 batches were loaded before
+	items 1000 | sed -e 's/"item 1\([0-9]\)"/"ITEM 1\1"/' \
+		-e '/"id":30,/s/"id":30,/"id":30,"extra":1,/' \
+		-e '/"id":900,/s/"qty":[0-9]*/"qty":null/' -e '/"id":950,/s/"born":"[^"]*"/"born":"x"/' |
+		with_end >"$BATS_TEST_TMPDIR/s"
+	for tmp in "$BATS_TEST_TMPDIR" /nonexistent; do
+		# (without a spill file, every batch runs in a savepoint from the start)
+		run env TMPDIR="$tmp" gx-load --table load_t.item --key id --batch 64 --max-errors 3 \
+			--rejects "$BATS_TEST_TMPDIR/rej" --stats "$BATS_TEST_TMPDIR/st" <"$BATS_TEST_TMPDIR/s"
+		[ "$status" -eq 0 ]
+		# created: 251..1000 but 900 and 950; updated: 10..19
+		[ "$(counts "$BATS_TEST_TMPDIR/st")" = "1000 748 10 239 3" ]
+		[ "$(jq -c '[.line, .sqlstate]' "$BATS_TEST_TMPDIR/rej" | xargs)" = "[30,null] [900,23502] [950,22007]" ]
+		[ "$(gx_pg -c 'SELECT count(*) FROM load_t.item')" -eq 998 ]
+		gx_pg -c 'DELETE FROM load_t.item WHERE id > 250' -c "UPDATE load_t.item SET name = 'item ' || id"
+	done
+}
+
 # ---- keys ----------------------------------------------------------------------
 
 @test "a key repeated in one stream: the last record wins and is counted once" {
@@ -400,6 +448,195 @@ new_run() {
 	gx_pg -c 'DROP TABLE load_t.typed'
 }
 
+# ---- --prune -------------------------------------------------------------------
+
+# The end marker gx-extract writes for a full, unbounded read of N records.
+full_end() {
+	awk '{ print } END { printf "{\"@gx\":\"end\",\"records\":%d,\"entity\":\"items\",\"clock\":\"2024-05-01 10:00:00\",\"since\":null,\"until\":null,\"after\":null,\"limit\":null,\"more\":false,\"last\":null}\n", NR }'
+}
+
+@test "--prune deletes the rows a complete stream lacks, after the upsert, and counts them" {
+	make_items
+	items 20 | with_end | gx-load --table load_t.item --key id
+	id=$(new_run)
+	items 19 | sed -e '/"id":5,/d' -e 's/"item 7"/"item seven"/' | full_end >"$BATS_TEST_TMPDIR/s"
+	run gx-load --table load_t.item --key id --prune --prune-max 10 --run "$id" \
+		--stats "$BATS_TEST_TMPDIR/st" <"$BATS_TEST_TMPDIR/s"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"processed 18, created 0, updated 1, unchanged 17, deleted 2, rejected 0"* ]]
+	[ "$(jq -c '[.deleted, .updated]' "$BATS_TEST_TMPDIR/st")" = "[2,1]" ]
+	[ "$(gx_pg -c "SELECT performance_metrics->>'deleted' FROM orchestration.sync_history WHERE id = $id")" -eq 2 ]
+	# exactly the stream's rows remain, whole
+	items 19 | sed -e '/"id":5,/d' -e 's/"item 7"/"item seven"/' |
+		jq -r '[.id, .name, .qty, .price, .born] | @tsv' >"$BATS_TEST_TMPDIR/want"
+	diff "$BATS_TEST_TMPDIR/want" <(item_rows)
+	# nothing to prune the second time
+	run gx-load --table load_t.item --key id --prune --stats "$BATS_TEST_TMPDIR/st" <"$BATS_TEST_TMPDIR/s"
+	[ "$status" -eq 0 ]
+	[ "$(jq -c '[.deleted, .unchanged]' "$BATS_TEST_TMPDIR/st")" = "[0,18]" ]
+}
+
+@test "--prune refuses a stream that is not a complete read: since, until, after, limit, more, shard" {
+	make_items
+	items 10 | with_end | gx-load --table load_t.item --key id
+	before=$(gx_pg -c 'SELECT * FROM load_t.item ORDER BY id')
+	for member in '"since":"2024-01-01 00:00:00"' '"until":"2024-02-01"' '"after":["2024-01-01 00:00:00",3]' \
+		'"limit":9' '"more":true' '"shard":"1/4"'; do
+		{ items 9; echo "{\"@gx\":\"end\",\"records\":9,$member}"; } >"$BATS_TEST_TMPDIR/s"
+		run --separate-stderr gx-load --table load_t.item --key id --prune --prune-max 100 <"$BATS_TEST_TMPDIR/s"
+		[ "$status" -eq 1 ]
+		[ "${#stderr_lines[@]}" -eq 1 ]
+		[[ "$stderr" == "gx-load: load_t.item: --prune refused: the stream is not a complete read of the table (its end marker has ${member%%:*}: "*"); rolled back, nothing loaded" ]]
+		[ "$(gx_pg -c 'SELECT * FROM load_t.item ORDER BY id')" = "$before" ]
+	done
+	# null, false and absent members are a complete read; so is "shard": null
+	{ items 9; echo '{"@gx":"end","records":9,"since":null,"until":null,"after":null,"limit":null,"more":false,"shard":null}'; } |
+		gx-load --table load_t.item --key id --prune --stats "$BATS_TEST_TMPDIR/st"
+	[ "$(jq .deleted "$BATS_TEST_TMPDIR/st")" -eq 1 ]
+}
+
+@test "--prune refuses past --prune-max: an empty or short stream does not wipe the table" {
+	make_items
+	items 20 | with_end | gx-load --table load_t.item --key id
+	before=$(gx_pg -c 'SELECT * FROM load_t.item ORDER BY id')
+	run --separate-stderr gx-load --table load_t.item --key id --prune <<<'{"@gx":"end","records":0}'
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "gx-load: load_t.item: --prune refused: it would delete 20 of the 20 rows (100.0%), more than --prune-max 10%; rolled back, nothing loaded" ]
+	[ "$(gx_pg -c 'SELECT * FROM load_t.item ORDER BY id')" = "$before" ]
+	# 3 of 20 is 15 %: refused at the default, and nothing of the run
+	# (here an update) is kept; allowed at exactly 15
+	items 17 | sed 's/"item 1"/"item one"/' | full_end >"$BATS_TEST_TMPDIR/s"
+	run gx-load --table load_t.item --key id --prune <"$BATS_TEST_TMPDIR/s"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"it would delete 3 of the 20 rows (15.0%), more than --prune-max 10%"* ]]
+	[ "$(gx_pg -c 'SELECT * FROM load_t.item ORDER BY id')" = "$before" ]
+	run gx-load --table load_t.item --key id --prune --prune-max 15 --stats "$BATS_TEST_TMPDIR/st" \
+		<"$BATS_TEST_TMPDIR/s"
+	[ "$status" -eq 0 ]
+	[ "$(counts "$BATS_TEST_TMPDIR/st") $(jq .deleted "$BATS_TEST_TMPDIR/st")" = "17 0 1 16 0 3" ]
+	[ "$(gx_pg -c 'SELECT max(id) FROM load_t.item')" -eq 17 ]
+	# an empty table prunes nothing and loads
+	make_items
+	run gx-load --table load_t.item --key id --prune <<<'{"@gx":"end","records":0}'
+	[ "$status" -eq 0 ]
+}
+
+@test "--prune keeps the rows of records the loader rejected: their keys were in the stream" {
+	make_items
+	items 40 | with_end | gx-load --table load_t.item --key id
+	before=$(gx_pg -c 'SELECT * FROM load_t.item WHERE id IN (3, 5, 7, 11, 12) ORDER BY id')
+	# rejected by a CHECK (upsert), by COPY (a bad date), for other keys,
+	# for a U+0000, and in a batch of one; id 40 is gone from the source
+	items 39 | sed -e '/"id":3,/s/"price":[0-9.]*/"price":-1/' \
+		-e '/"id":5,/s/"born":"[^"]*"/"born":"2023-02-30"/' \
+		-e '/"id":7,/s/,"born":"[^"]*"//' \
+		-e '/"id":11,/s/"name":"[^"]*"/"name":"a\\u0000b"/' \
+		-e '/"id":12,/s/"qty":[0-9]*/"qty":null/' | full_end >"$BATS_TEST_TMPDIR/s"
+	for batch in 10000 7 1; do
+		run gx-load --table load_t.item --key id --prune --max-errors 5 --batch "$batch" \
+			--rejects "$BATS_TEST_TMPDIR/rej" --stats "$BATS_TEST_TMPDIR/st" <"$BATS_TEST_TMPDIR/s"
+		[ "$status" -eq 0 ]
+		[ "$(jq -c '[.rejected, .deleted]' "$BATS_TEST_TMPDIR/st")" = "[5,1]" ]
+		[ "$(jq -c .line "$BATS_TEST_TMPDIR/rej" | sort -n | xargs)" = "3 5 7 11 12" ]
+		[ "$(gx_pg -c 'SELECT * FROM load_t.item WHERE id IN (3, 5, 7, 11, 12) ORDER BY id')" = "$before" ]
+		[ "$(gx_pg -c 'SELECT count(*), max(id) FROM load_t.item')" = $'39\t39' ]
+		items 40 | with_end | gx-load --table load_t.item --key id 2>/dev/null
+	done
+}
+
+@test "--prune: a rejected record whose key is no value of the key's type protects nothing" {
+	make_items
+	items 12 | with_end | gx-load --table load_t.item --key id
+	{ items 12 | sed '/"id":12,/s/"id":12/"id":"twelve"/'; } | full_end >"$BATS_TEST_TMPDIR/s"
+	run gx-load --table load_t.item --key id --prune --prune-max 50 --max-errors 1 \
+		--rejects "$BATS_TEST_TMPDIR/rej" --stats "$BATS_TEST_TMPDIR/st" <"$BATS_TEST_TMPDIR/s"
+	[ "$status" -eq 0 ]
+	[ "$(jq -c '[.rejected, .deleted]' "$BATS_TEST_TMPDIR/st")" = "[1,1]" ]
+	[ "$(jq -r '"\(.sqlstate) \(.column)"' "$BATS_TEST_TMPDIR/rej")" = "22P02 id" ]
+	[ "$(gx_pg -c 'SELECT max(id) FROM load_t.item')" -eq 11 ]
+}
+
+@test "--prune refuses a stream whose upstream rejected records (their keys are unknown)" {
+	make_items
+	items 10 | with_end | gx-load --table load_t.item --key id
+	{ items 9; echo '{"@gx":"end","records":10,"rejected":1,"since":null}'; } >"$BATS_TEST_TMPDIR/s"
+	run gx-load --table load_t.item --key id --prune --prune-max 100 <"$BATS_TEST_TMPDIR/s"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--prune refused: 1 records were rejected upstream, and the rows of their keys would be deleted; rolled back"* ]]
+	[ "$(gx_pg -c 'SELECT count(*) FROM load_t.item')" -eq 10 ]
+}
+
+@test "--prune=soft stamps deleted_at, clears it on rows that come back, and needs the column" {
+	make_items
+	run gx-load --table load_t.item --key id --prune=soft <<<'{"@gx":"end","records":0}'
+	[ "$status" -eq 1 ]
+	[ "$output" = "gx-load: load_t.item: --prune=soft needs a deleted_at timestamptz column" ]
+	gx_pg -c 'ALTER TABLE load_t.item ADD COLUMN deleted_at timestamptz'
+	items 20 | with_end | gx-load --table load_t.item --key id
+	t0=$(gx_pg -c 'SELECT max(sync_updated_at) FROM load_t.item')
+	items 20 | sed -e '/"id":4,/d' -e '/"id":9,/d' | full_end >"$BATS_TEST_TMPDIR/s"
+	run gx-load --table load_t.item --key id --prune=soft --stats "$BATS_TEST_TMPDIR/st" <"$BATS_TEST_TMPDIR/s"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"unchanged 18, deleted 2 (soft), rejected 0"* ]]
+	[ "$(jq .deleted "$BATS_TEST_TMPDIR/st")" -eq 2 ]
+	[ "$(gx_pg -c "SELECT string_agg(id::text, ' ' ORDER BY id) FROM load_t.item
+		WHERE deleted_at IS NOT NULL AND sync_updated_at > '$t0'")" = "4 9" ]
+	[ "$(gx_pg -c 'SELECT count(*) FROM load_t.item')" -eq 20 ]
+	# again: the soft-deleted rows are not deleted twice (nor counted)
+	gx-load --table load_t.item --key id --prune=soft --stats "$BATS_TEST_TMPDIR/st" <"$BATS_TEST_TMPDIR/s"
+	[ "$(jq .deleted "$BATS_TEST_TMPDIR/st")" -eq 0 ]
+	[ "$(gx_pg -c 'SELECT count(*) FROM load_t.item WHERE deleted_at IS NOT NULL')" -eq 2 ]
+	# 9 comes back unchanged: it lives again, an update; 4 stays deleted
+	items 20 | sed -e '/"id":4,/d' | full_end >"$BATS_TEST_TMPDIR/s"
+	run gx-load --table load_t.item --key id --prune=soft --stats "$BATS_TEST_TMPDIR/st" <"$BATS_TEST_TMPDIR/s"
+	[ "$status" -eq 0 ]
+	[ "$(counts "$BATS_TEST_TMPDIR/st") $(jq .deleted "$BATS_TEST_TMPDIR/st")" = "19 0 1 18 0 0" ]
+	[ "$(gx_pg -c 'SELECT id FROM load_t.item WHERE deleted_at IS NOT NULL')" = 4 ]
+	# --insert-only too brings a row back, and touches nothing else
+	run gx-load --table load_t.item --key id --prune=soft --insert-only --stats "$BATS_TEST_TMPDIR/st" \
+		< <(items 20 | full_end)
+	[ "$(counts "$BATS_TEST_TMPDIR/st")" = "20 0 1 19 0" ]
+	[ "$(gx_pg -c 'SELECT count(*) FROM load_t.item WHERE deleted_at IS NOT NULL')" -eq 0 ]
+	# the guard counts live rows: 3 of 20 is too many
+	run gx-load --table load_t.item --key id --prune=soft < <(items 17 | full_end)
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"it would soft-delete 3 of the 20 live rows (15.0%)"* ]]
+	# a stream that carries deleted_at itself is refused
+	run gx-load --table load_t.item --key id --prune=soft \
+		< <(echo '{"id":1,"name":"x","qty":1,"price":1,"born":null,"deleted_at":null}' | with_end)
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"the stream has a deleted_at column, which --prune=soft sets"* ]]
+}
+
+@test "--prune with --dry-run reports the deletes and changes nothing; composite keys prune by both" {
+	gx_pg -c 'DROP TABLE IF EXISTS load_t.pair; CREATE TABLE load_t.pair (a integer, b text, v text, PRIMARY KEY (a, b))'
+	awk 'BEGIN { for (a = 1; a <= 5; a++) for (b = 1; b <= 4; b++) printf "{\"a\":%d,\"b\":\"%c\",\"v\":\"v\"}\n", a, 96 + b }' |
+		with_end | gx-load --table load_t.pair --key a --key b
+	before=$(gx_pg -c 'SELECT * FROM load_t.pair ORDER BY a, b')
+	# (2,b) and (4,a) are gone; (2,a) and (4,b) stay
+	awk 'BEGIN { for (a = 1; a <= 5; a++) for (b = 1; b <= 4; b++) printf "{\"a\":%d,\"b\":\"%c\",\"v\":\"v\"}\n", a, 96 + b }' |
+		grep -v -e '"a":2,"b":"b"' -e '"a":4,"b":"a"' | full_end >"$BATS_TEST_TMPDIR/s"
+	run gx-load --table load_t.pair --key b --key a --prune --dry-run --stats "$BATS_TEST_TMPDIR/st" <"$BATS_TEST_TMPDIR/s"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"deleted 2, rejected 0"*"dry run: rolled back"* ]]
+	[ "$(jq .deleted "$BATS_TEST_TMPDIR/st")" -eq 2 ]
+	[ "$(gx_pg -c 'SELECT * FROM load_t.pair ORDER BY a, b')" = "$before" ]
+	gx-load --table load_t.pair --key a --key b --prune <"$BATS_TEST_TMPDIR/s"
+	[ "$(gx_pg -c "SELECT count(*), count(*) FILTER (WHERE (a, b) IN ((2, 'b'), (4, 'a'))) FROM load_t.pair")" = $'18\t0' ]
+	gx_pg -c 'DROP TABLE load_t.pair'
+}
+
+@test "--prune and --prune-max refuse bad values" {
+	run gx-load --table load_t.item --key id --prune=hard </dev/null
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--prune=hard: only --prune or --prune=soft"* ]]
+	for v in -1 101 abc 5%; do
+		run gx-load --table load_t.item --key id --prune --prune-max "$v" </dev/null
+		[ "$status" -eq 1 ]
+		[[ "$output" == *"--prune-max: \"$v\" is not a percentage (0 to 100)"* ]]
+	done
+}
+
 # ---- --run -----------------------------------------------------------------------
 
 @test "--run finishes the run as success with the counts and the end marker, with the data" {
@@ -413,7 +650,7 @@ new_run() {
 		end_time IS NOT NULL FROM orchestration.sync_history WHERE id = $id")" = $'success\t4\t4\t0\t0\tt' ]
 	[ "$(gx_pg -c "SELECT performance_metrics - 'duration_seconds' - 'records_per_second'
 		FROM orchestration.sync_history WHERE id = $id")" = \
-		'{"stream": {"@gx": "end", "last": ["2024-04-30 09:00:00", 4], "more": false, "clock": "2024-05-01 10:00:00", "records": 4}, "unchanged": 0, "duplicates": 0, "rejects_file": null, "rejected_upstream": 0}' ]
+		'{"stream": {"@gx": "end", "last": ["2024-04-30 09:00:00", 4], "more": false, "clock": "2024-05-01 10:00:00", "records": 4}, "deleted": 0, "unchanged": 0, "duplicates": 0, "rejects_file": null, "rejected_upstream": 0}' ]
 	gx_pg -c "SELECT 1 FROM orchestration.sync_history WHERE id = $id
 		AND (performance_metrics->>'duration_seconds')::numeric >= 0
 		AND (performance_metrics->>'records_per_second')::numeric > 0" | grep -qx 1
@@ -468,6 +705,10 @@ new_run() {
 	pid=$!
 	exec 5>"$BATS_TEST_TMPDIR/in"
 	items 2 >&5
+	# gx-load reads 64 KiB blocks: a long control line (skipped) pushes the
+	# records through
+	awk 'BEGIN { s = "x"; while (length(s) < 70000) s = s s;
+		printf "{\"@gx\":\"pad\",\"pad\":\"%s\"}\n", s }' >&5
 	# wait until gx-load holds the rows of its first batch
 	for _ in $(seq 300); do
 		[ "$(gx_pg -c "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation

@@ -1,0 +1,194 @@
+/* --prune: rows the target holds but a complete stream lacks are deleted
+ * (--prune=soft: stamped in deleted_at), after the upsert, in the same
+ * transaction. The keys the stream held are collected server-side in
+ * gx_seen, batch by batch (see done_sql in target.c), plus the keys of the
+ * records PostgreSQL refused: a rejected row is not a deleted row. The
+ * guard: more than --prune-max percent of the target going means a
+ * truncated or empty source, not deletes, and everything is rolled back. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "load.h"
+
+#define SEEN "pg_temp.gx_seen"
+
+static noreturn void refuse(struct load *L, const char *why)
+{
+	rollback(L);
+	gx_die(GX_EXIT_DATA, "%s: --prune refused: %s; rolled back, nothing loaded",
+	       L->table, why);
+}
+
+/* "s.k1 = t.k1 AND s.k2 = t.k2" */
+static void add_key_match(gx_buf *b, const struct load *L)
+{
+	for (size_t k = 0; k < L->nkeys; k++) {
+		buf_adds(b, k ? " AND s." : "s.");
+		gx_pg_add_ident(b, L->keys[k]);
+		buf_adds(b, " = t.");
+		gx_pg_add_ident(b, L->keys[k]);
+	}
+}
+
+/* For --prune=soft: deleted_at must be a timestamp (and stamping
+ * sync_updated_at too when the table has one). */
+static void check_soft(struct load *L)
+{
+	const char *p[] = { L->ident.s };
+	PGresult *r = sql_execp(L, "SELECT a.attname, format_type(a.atttypid, NULL)"
+				" FROM pg_attribute a WHERE a.attrelid = to_regclass($1)"
+				" AND a.attname IN ('deleted_at', 'sync_updated_at')"
+				" AND a.attnum > 0 AND NOT a.attisdropped", 1, p);
+	const char *type = NULL;
+
+	for (int i = 0; i < PQntuples(r); i++) {
+		if (!strcmp(PQgetvalue(r, i, 0), "deleted_at"))
+			type = PQgetvalue(r, i, 1);
+		else
+			L->prune_stamp = 1;
+	}
+	if (!type)
+		gx_die(GX_EXIT_DATA, "%s: --prune=soft needs a deleted_at timestamptz column",
+		       L->table);
+	if (strcmp(type, "timestamp with time zone") && strcmp(type, "timestamp without time zone"))
+		gx_die(GX_EXIT_DATA, "%s: --prune=soft: deleted_at is %s, not a timestamptz",
+		       L->table, type);
+	for (size_t k = 0; k < L->nkeys; k++)
+		if (!strcmp(L->keys[k], "deleted_at"))
+			gx_die(GX_EXIT_DATA, "--prune=soft: deleted_at cannot be a key");
+	PQclear(r);
+}
+
+/* At the start, in the transaction: the table's (live) rows, the base of
+ * --prune-max, and the empty set of keys seen, typed as the table's. */
+void prune_begin(struct load *L)
+{
+	gx_buf sql = GX_BUF_INIT;
+	PGresult *r;
+
+	if (L->prune == PRUNE_SOFT)
+		check_soft(L);
+	buf_adds(&sql, "CREATE TEMP TABLE gx_seen ON COMMIT DROP AS SELECT ");
+	for (size_t k = 0; k < L->nkeys; k++) {
+		if (k)
+			buf_adds(&sql, ", ");
+		gx_pg_add_ident(&sql, L->keys[k]);
+	}
+	buf_adds(&sql, " FROM ");
+	buf_add(&sql, L->ident.s, L->ident.len);
+	buf_adds(&sql, " WITH NO DATA");
+	sql_run(L, sql.s);
+
+	buf_reset(&sql);
+	buf_adds(&sql, "SELECT count(*) FROM ");
+	buf_add(&sql, L->ident.s, L->ident.len);
+	if (L->prune == PRUNE_SOFT)
+		buf_adds(&sql, " WHERE deleted_at IS NULL");
+	r = sql_exec(L, sql.s);
+	L->prune_base = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	buf_free(&sql);
+}
+
+/* A stream tells what the source lacks only when it read the whole table:
+ * its end marker names no window (gx-extract's since, until, after, limit,
+ * more, shard and shard_bounds are null, false or absent) and nothing was
+ * rejected upstream (gx-map's rejects are keys we never saw). */
+void prune_check_end(struct load *L, const struct gx_reader *end)
+{
+	static const char *const window[] = { "since", "until", "after", "limit", "more",
+					      "shard", "shard_bounds" };
+	char why[256];
+
+	for (size_t i = 0; i < sizeof window / sizeof window[0]; i++) {
+		const struct gx_field *f = reader_get(end, window[i]);
+		if (!f || f->type == GX_NULL || (f->type == GX_BOOL && f->val[0] == 'f'))
+			continue;
+		snprintf(why, sizeof why, "the stream is not a complete read of the table "
+			 "(its end marker has \"%s\": %s%.*s%s)", window[i],
+			 f->type == GX_STR ? "\"" : "", f->vlen > 64 ? 64 : (int)f->vlen,
+			 f->val, f->type == GX_STR ? "\"" : "");
+		refuse(L, why);
+	}
+	if (L->upstream_rejected) {
+		snprintf(why, sizeof why, "%llu records were rejected upstream, and the rows "
+			 "of their keys would be deleted", L->upstream_rejected);
+		refuse(L, why);
+	}
+}
+
+/* The keys of rejected records into gx_seen: all at once, or one by one
+ * when some key is no value of its column's type (then it is no row's key
+ * and can be left out). */
+static void keep_rejected_keys(struct load *L)
+{
+	static const char copy[] = "COPY " SEEN " FROM STDIN";
+	const char *p, *end;
+	int one_by_one = 0;
+
+	if (!L->kept_keys.len)
+		return;
+	p = L->kept_keys.s;
+	end = p + L->kept_keys.len;
+	sql_run(L, "SAVEPOINT gx_keys");
+	while (p < end) {
+		const char *next = one_by_one ? (char *)memchr(p, '\n', (size_t)(end - p)) + 1 : end;
+		PGresult *r = copy_text(L, copy, p, (size_t)(next - p));
+
+		if (PQresultStatus(r) == PGRES_COMMAND_OK) {
+			sql_run(L, "RELEASE SAVEPOINT gx_keys; SAVEPOINT gx_keys");
+			p = next;
+		} else if (record_error(PQresultErrorField(r, PG_DIAG_SQLSTATE))) {
+			sql_run(L, "ROLLBACK TO SAVEPOINT gx_keys");
+			p = one_by_one ? next : p;
+			one_by_one = 1;
+		} else {
+			gx_die(GX_EXIT_SERVER, "PostgreSQL: %s", gx_pg_error(L->pg));
+		}
+		PQclear(r);
+	}
+	sql_run(L, "RELEASE SAVEPOINT gx_keys");
+}
+
+static void build_prune(const struct load *L, gx_buf *b)
+{
+	if (L->prune == PRUNE_HARD) {
+		buf_adds(b, "WITH gx_gone AS (DELETE FROM ");
+		buf_add(b, L->ident.s, L->ident.len);
+		buf_adds(b, " AS t WHERE ");
+	} else {
+		buf_adds(b, "WITH gx_gone AS (UPDATE ");
+		buf_add(b, L->ident.s, L->ident.len);
+		buf_adds(b, " AS t SET deleted_at = now()");
+		if (L->prune_stamp)
+			buf_adds(b, ", sync_updated_at = now()");
+		buf_adds(b, " WHERE t.deleted_at IS NULL AND ");
+	}
+	buf_adds(b, "NOT EXISTS (SELECT 1 FROM " SEEN " AS s WHERE ");
+	add_key_match(b, L);
+	buf_adds(b, ") RETURNING 1) SELECT count(*) FROM gx_gone");
+}
+
+void prune_apply(struct load *L)
+{
+	gx_buf sql = GX_BUF_INIT;
+	PGresult *r;
+	char why[256];
+
+	keep_rejected_keys(L);
+	/* The planner needs the size of gx_seen for a hash anti-join. */
+	sql_run(L, "ANALYZE " SEEN);
+	build_prune(L, &sql);
+	r = sql_exec(L, sql.s);
+	L->deleted = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	buf_free(&sql);
+	if ((double)L->deleted * 100 > L->prune_max * (double)L->prune_base) {
+		snprintf(why, sizeof why, "it would %sdelete %llu of the %llu%s rows (%.1f%%), "
+			 "more than --prune-max %g%%", L->prune == PRUNE_SOFT ? "soft-" : "",
+			 L->deleted, L->prune_base, L->prune == PRUNE_SOFT ? " live" : "",
+			 L->prune_base ? 100.0 * (double)L->deleted / (double)L->prune_base : 100.0,
+			 L->prune_max);
+		refuse(L, why);
+	}
+}

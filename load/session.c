@@ -1,0 +1,185 @@
+/* The PostgreSQL session: connecting, every statement gx-load sends (each
+ * bounded by --timeout), COMMIT, and the signals that end a run early.
+ *
+ * Nothing here needs to undo anything: until COMMIT the run lives in one
+ * open transaction, which PostgreSQL rolls back when the connection closes,
+ * however gx-load ends. So a timeout or a signal just says why, on one line,
+ * and ends the process; only COMMIT itself is shielded from the signals. */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "load.h"
+
+/* The watchdog fires this long after --timeout, so that PostgreSQL's own
+ * statement_timeout, with its clearer message, normally comes first. */
+#define GRACE 2
+
+static const int stops[] = { SIGINT, SIGTERM, SIGHUP };
+static const char *const stop_names[] = { "SIGINT", "SIGTERM", "SIGHUP" };
+
+/* Built before any signal can come: handlers only write(2) them. */
+static char stop_msg[3][128];
+static char alarm_msg[2][192];		/* [in_commit] */
+static volatile sig_atomic_t in_commit;
+static int armed;
+
+static void say(const char *m)
+{
+	if (write(STDERR_FILENO, m, strlen(m)) < 0)
+		return;	/* nothing better to do in a signal handler */
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	say(alarm_msg[in_commit]);
+	_exit(GX_EXIT_SERVER);
+}
+
+/* SA_RESETHAND restored the default action, so the raise() delivered when
+ * we return kills us with the signal: our caller sees what happened. */
+static void on_stop(int sig)
+{
+	for (size_t i = 0; i < 3; i++)
+		if (stops[i] == sig)
+			say(stop_msg[i]);
+	raise(sig);
+}
+
+static void handle(int sig, void (*fn)(int), int flags)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = fn;
+	sa.sa_flags = flags;
+	sigemptyset(&sa.sa_mask);
+	sigaction(sig, &sa, NULL);
+}
+
+static void handle_stops(void)
+{
+	struct sigaction old;
+
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(stop_msg[i], sizeof stop_msg[i], "%s: interrupted by %s before "
+			 "COMMIT: nothing committed\n", gx_prog, stop_names[i]);
+		/* A signal our parent ignores (SIGINT for a script's background
+		 * job) stays ignored, as for any well-behaved tool. */
+		if (sigaction(stops[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+			handle(stops[i], on_stop, SA_RESETHAND);
+	}
+}
+
+/* --timeout S: libpq gives up connecting after S s, PostgreSQL cancels a
+ * statement after S s, and the watchdog ends us when the server says
+ * nothing at all (a frozen server, a dead network) for S + GRACE s. */
+static void handle_timeout(const struct load *L)
+{
+	char v[32];
+
+	snprintf(alarm_msg[0], sizeof alarm_msg[0], "%s: PostgreSQL did not answer "
+		 "within %u s (--timeout): gave up, nothing committed\n", gx_prog, L->timeout);
+	snprintf(alarm_msg[1], sizeof alarm_msg[1], "%s: PostgreSQL did not answer "
+		 "COMMIT within %u s (--timeout): the load is committed whole or not "
+		 "at all\n", gx_prog, L->timeout);
+	handle(SIGALRM, on_alarm, 0);
+	snprintf(v, sizeof v, "%u", L->timeout);
+	setenv("PGCONNECT_TIMEOUT", v, 1);	/* a conninfo's connect_timeout wins */
+}
+
+void deadline(const struct load *L)
+{
+	if (L->timeout)
+		alarm(L->timeout + GRACE), armed = 1;
+}
+
+/* Cheap when there is nothing to disarm: called once per record. */
+void deadline_off(const struct load *L)
+{
+	if (armed)
+		alarm(0), armed = 0;
+	(void)L;
+}
+
+void session_open(struct load *L, const char *conninfo)
+{
+	handle_stops();
+	if (L->timeout)
+		handle_timeout(L);
+	deadline(L);
+	L->pg = gx_pg_connect(conninfo);
+
+	/* The stream is UTF-8; a datetime without an offset is UTC, as the
+	 * warehouse's (Django's) sessions read it, unless PGTZ says otherwise. */
+	sql_run(L, "SET client_encoding = 'UTF8'");
+	if (!getenv("PGTZ"))
+		sql_run(L, "SET TimeZone = 'UTC'");
+	if (L->timeout) {
+		char ms[32];
+		snprintf(ms, sizeof ms, "%u", L->timeout * 1000);
+		const char *p[] = { ms };
+		PQclear(sql_execp(L, "SELECT set_config('statement_timeout', $1, false)", 1, p));
+	}
+	/* A killed gx-load: PostgreSQL notices within a second, even in the
+	 * middle of a long upsert, and rolls back (14+; older servers refuse
+	 * the setting and finish the statement first). */
+	PQclear(sql_try(L, "SET client_connection_check_interval = 1000"));
+}
+
+void sql_run(struct load *L, const char *sql)
+{
+	deadline(L);
+	gx_pg_run(L->pg, sql);
+}
+
+PGresult *sql_exec(struct load *L, const char *sql)
+{
+	deadline(L);
+	return gx_pg_exec(L->pg, sql);
+}
+
+PGresult *sql_execp(struct load *L, const char *sql, int n, const char *const *vals)
+{
+	deadline(L);
+	return gx_pg_execp(L->pg, sql, n, vals);
+}
+
+PGresult *sql_try(struct load *L, const char *sql)
+{
+	deadline(L);
+	gx_debug("SQL: %s", sql);
+	return PQexec(L->pg, sql);
+}
+
+void rollback(struct load *L)
+{
+	PQclear(sql_try(L, "ROLLBACK"));
+}
+
+/* From COMMIT on, the run is done or lost as a whole: a SIGTERM then waits
+ * (blocked) for COMMIT's answer and is dropped when we exit 0, so that our
+ * status tells the truth about the data. */
+void session_commit(struct load *L)
+{
+	sigset_t s;
+	PGresult *r;
+
+	sigemptyset(&s);
+	for (size_t i = 0; i < 3; i++)
+		sigaddset(&s, stops[i]);
+	sigprocmask(SIG_BLOCK, &s, NULL);
+	in_commit = 1;
+	r = sql_try(L, "COMMIT");
+	deadline_off(L);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		if (PQstatus(L->pg) == CONNECTION_BAD)
+			gx_die(GX_EXIT_SERVER, "PostgreSQL: COMMIT: %s (the connection was lost: "
+			       "the load is committed whole or not at all)", gx_pg_error(L->pg));
+		gx_die(GX_EXIT_SERVER, "PostgreSQL: COMMIT failed, nothing committed: %s",
+		       gx_pg_error(L->pg));
+	}
+	PQclear(r);
+}
