@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define BLOCK (1 << 16)
 
@@ -35,6 +36,28 @@ static noreturn void bad(const struct gx_reader *r, const char *why)
 	gx_die(GX_EXIT_DATA, "%s: line %lu: %s", r->name, r->lineno, why);
 }
 
+/* Whatever input is there now, up to a block: read(2), not fread(3), which
+ * would wait for a whole block and hold back a slow writer's lines. */
+static size_t fill(struct gx_reader *r)
+{
+	int fd = fileno(r->in);
+	size_t n;
+
+	if (fd < 0) {	/* a stream without a descriptor (fmemopen) */
+		n = fread(r->blk, 1, BLOCK, r->in);
+		if (!n && ferror(r->in))
+			gx_die(GX_EXIT_DATA, "%s: read error: %s", r->name, strerror(errno));
+		return n;
+	}
+	for (;;) {
+		ssize_t got = read(fd, r->blk, BLOCK);
+		if (got >= 0)
+			return (size_t)got;
+		if (errno != EINTR)
+			gx_die(GX_EXIT_DATA, "%s: read error: %s", r->name, strerror(errno));
+	}
+}
+
 /* Reads one '\n'-terminated line into r->line (without the '\n').
  * Returns 0 at EOF with nothing read. A last line without '\n' is a
  * truncated write: refused. */
@@ -43,12 +66,9 @@ static int read_line(struct gx_reader *r)
 	buf_reset(&r->line);
 	for (;;) {
 		if (r->bpos == r->blen) {
-			r->blen = fread(r->blk, 1, BLOCK, r->in);
+			r->blen = fill(r);
 			r->bpos = 0;
 			if (r->blen == 0) {
-				if (ferror(r->in))
-					gx_die(GX_EXIT_DATA, "%s: read error: %s",
-					       r->name, strerror(errno));
 				if (r->line.len == 0)
 					return 0;
 				r->lineno++;
