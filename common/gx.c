@@ -16,7 +16,7 @@ const char *gx_prog = "gx";
 int gx_debug_on;
 
 #define OUTBUF (1 << 20)
-static char *outbuf;
+static char outbuf[OUTBUF];	/* static: lives as long as stdout */
 
 void gx_init(const char *prog)
 {
@@ -25,7 +25,6 @@ void gx_init(const char *prog)
 	gx_prog = slash ? slash + 1 : prog;
 	/* EPIPE is handled where we write, so `| head` ends us quietly. */
 	signal(SIGPIPE, SIG_IGN);
-	outbuf = gx_malloc(OUTBUF);
 	setvbuf(stdout, outbuf, _IOFBF, OUTBUF);
 	if (getenv("GX_DEBUG") && *getenv("GX_DEBUG") && strcmp(getenv("GX_DEBUG"), "0"))
 		gx_debug_on = 1;
