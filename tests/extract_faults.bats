@@ -67,6 +67,20 @@ free_port() {
 
 ms() { date +%s%3N; }
 
+# A listener on a free port that accepts and says nothing, not even the
+# greeting; prints the port (its pid is in DIR/listener).
+silent_listener() {
+	local t=$1
+	perl -MIO::Socket::INET -e '
+		my $s = IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => 0,
+			Listen => 5) or die "listen: $!";
+		$| = 1; print $s->sockport, "\n";
+		my @c; while (my $c = $s->accept) { push @c, $c }' >"$t/port" 3>&- &
+	echo $! >"$t/listener"
+	for _ in $(seq 50); do [ -s "$t/port" ] && break; sleep 0.1; done
+	cat "$t/port"
+}
+
 @test "MariaDB restarted mid-extraction: one line naming the cause, status 2, no end marker" {
 	local t=$BATS_TEST_TMPDIR pid
 	{
@@ -107,15 +121,7 @@ ms() { date +%s%3N; }
 
 @test "a server that accepts the connection and never answers: --timeout ends the wait with a clear error" {
 	local t=$BATS_TEST_TMPDIR port start elapsed
-	# A listener that accepts and says nothing, not even the greeting.
-	perl -MIO::Socket::INET -e '
-		my $s = IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => 0,
-			Listen => 5) or die "listen: $!";
-		$| = 1; print $s->sockport, "\n";
-		my @c; while (my $c = $s->accept) { push @c, $c }' >"$t/port" 3>&- &
-	echo $! >"$t/listener"
-	for _ in $(seq 50); do [ -s "$t/port" ] && break; sleep 0.1; done
-	port=$(cat "$t/port")
+	port=$(silent_listener "$t")
 	start=$(ms)
 	GENIUS_DB_PORT=$port run --separate-stderr timeout 30 gx-extract --query "$FIX/big.sql" --timeout 2
 	elapsed=$(($(ms) - start))
@@ -188,14 +194,7 @@ stopped_by() {
 
 @test "SIGTERM while waiting on a silent server stops at once too" {
 	local t=$BATS_TEST_TMPDIR port start
-	perl -MIO::Socket::INET -e '
-		my $s = IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => 0,
-			Listen => 5) or die "listen: $!";
-		$| = 1; print $s->sockport, "\n";
-		my @c; while (my $c = $s->accept) { push @c, $c }' >"$t/port" 3>&- &
-	echo $! >"$t/listener"
-	for _ in $(seq 50); do [ -s "$t/port" ] && break; sleep 0.1; done
-	port=$(cat "$t/port")
+	port=$(silent_listener "$t")
 	start=$(ms)
 	GENIUS_DB_PORT=$port env --default-signal=TERM sh -c 'echo $$ >"$1"; exec gx-extract --now --timeout 20' \
 		_ "$t/pid" 2>"$t/err" >"$t/out" 3>&- &
