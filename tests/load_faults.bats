@@ -151,8 +151,17 @@ start_load() {
 
 feed() { cat >&5 2>/dev/null || true; }
 
-# gx-load reads its input in blocks of 64 KiB: a control line longer than
-# that (skipped by gx-load) pushes everything fed before it through.
+# mid_load ARGS...: gx-load started on the stream in $BATS_TEST_TMPDIR/s,
+# fed its first 25 lines, and caught between two batches.
+mid_load() {
+	start_load "$@"
+	head -n 25 "$BATS_TEST_TMPDIR/s" | feed
+	flush
+	between_batches
+}
+
+# A control line longer than a read block (skipped by gx-load): whatever
+# was fed before it has surely been read.
 flush() {
 	awk 'BEGIN { s = "x"; while (length(s) < 70000) s = s s;
 		printf "{\"@gx\":\"pad\",\"pad\":\"%s\"}\n", s }' | feed
@@ -189,10 +198,7 @@ converges() {
 	items 30 | with_end | gx-load --table load_f.item --key id
 	before=$(digest)
 	items 60 new | with_end >"$BATS_TEST_TMPDIR/s"
-	start_load gx-load --table load_f.item --key id --batch 10
-	head -n 25 "$BATS_TEST_TMPDIR/s" | feed
-	flush
-	between_batches
+	mid_load gx-load --table load_f.item --key id --batch 10
 	pg_ctl_sb restart -m fast
 	tail -n +26 "$BATS_TEST_TMPDIR/s" | feed
 	finish_load
@@ -420,10 +426,7 @@ fs_release() {
 	items 30 | with_end | gx-load --table load_f.item --key id
 	before=$(digest)
 	items 40 new | with_end >"$BATS_TEST_TMPDIR/s"
-	start_load gx-load --table load_f.item --key id --batch 10
-	head -n 25 "$BATS_TEST_TMPDIR/s" | feed
-	flush
-	between_batches
+	mid_load gx-load --table load_f.item --key id --batch 10
 	kill -TERM "$load_pid"
 	finish_load
 	[ "$status" -eq 143 ]
@@ -438,10 +441,7 @@ fs_release() {
 	items 30 | with_end | gx-load --table load_f.item --key id
 	before=$(digest)
 	items 40 new | with_end >"$BATS_TEST_TMPDIR/s"
-	start_load env --default-signal=INT gx-load --table load_f.item --key id --batch 10
-	head -n 25 "$BATS_TEST_TMPDIR/s" | feed
-	flush
-	between_batches
+	mid_load env --default-signal=INT gx-load --table load_f.item --key id --batch 10
 	kill -INT "$load_pid"
 	finish_load
 	[ "$status" -eq 130 ]
@@ -450,10 +450,7 @@ fs_release() {
 	[ "$(digest)" = "$before" ]
 
 	# a background job of a script: SIGINT ignored, as the shell set it
-	start_load gx-load --table load_f.item --key id --batch 10
-	head -n 25 "$BATS_TEST_TMPDIR/s" | feed
-	flush
-	between_batches
+	mid_load gx-load --table load_f.item --key id --batch 10
 	kill -INT "$load_pid"
 	tail -n +26 "$BATS_TEST_TMPDIR/s" | feed
 	finish_load
