@@ -193,6 +193,14 @@ converges() {
 
 # ---- the server goes away ----------------------------------------------------
 
+# After a failed load: gx-load's backend is gone, the target holds exactly
+# what it held before ($before), and a normal load of the stream converges.
+unchanged_then_converges() {
+	wait_gone
+	[ "$(digest)" = "$before" ]
+	converges "$BATS_TEST_TMPDIR/s"
+}
+
 @test "PostgreSQL restarted mid-load: one line, exit 2, nothing committed; the next run converges" {
 	make_items
 	items 30 | with_end | gx-load --table load_f.item --key id
@@ -299,9 +307,7 @@ converges() {
 	[ "$status" -eq 2 ]
 	[ "${#stderr_lines[@]}" -eq 1 ]
 	[ "${stderr_lines[0]}" = "gx-load: PostgreSQL did not answer within 2 s (--timeout): gave up, nothing committed" ]
-	wait_gone
-	[ "$(digest)" = "$before" ]
-	converges "$BATS_TEST_TMPDIR/s"
+	unchanged_then_converges
 }
 
 @test "a statement slower than --timeout is cancelled by PostgreSQL: exit 2, nothing committed" {
@@ -431,9 +437,7 @@ fs_release() {
 	finish_load
 	[ "$status" -eq 143 ]
 	[ "${stderr_lines[*]}" = "gx-load: interrupted by SIGTERM before COMMIT: nothing committed" ]
-	wait_gone
-	[ "$(digest)" = "$before" ]
-	converges "$BATS_TEST_TMPDIR/s"
+	unchanged_then_converges
 }
 
 @test "SIGINT mid-stream: killed by SIGINT (130), nothing committed; a SIGINT its parent ignores stays ignored" {
