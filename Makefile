@@ -53,8 +53,13 @@ test-asan:
 	GX_BIN=build/asan/bin ASAN_OPTIONS=detect_leaks=1 tests/run
 
 # kill -9 trials at scale (make test runs a few on a small table).
+# Then the seeded interleavings (clocks, DST, late writers) for several seeds.
 test-faults: all
 	FAULT_TRIALS=$${FAULT_TRIALS:-30} FAULT_ROWS=$${FAULT_ROWS:-1000000} tests/run faults.bats
+	for seed in $${GX_SEEDS:-1 2 3 4 5 6}; do \
+	  echo "seed $$seed"; \
+	  GX_SEED=$$seed bats --filter 'random interleavings' tests/contract.bats tests/clocks.bats || exit 1; \
+	done
 
 # The libFuzzer targets for minutes (make test runs them for seconds).
 fuzz:

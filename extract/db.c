@@ -193,7 +193,8 @@ void db_exec(MYSQL *my, const char *sql)
 void db_clock(MYSQL *my, struct db_clock *c)
 {
 	static const char sql[] =
-		"SELECT NOW(6), @@session.time_zone, @@system_time_zone";
+		"SELECT NOW(6), @@session.time_zone, @@system_time_zone, "
+		"@@session.timestamp";
 	MYSQL_RES *res;
 	MYSQL_ROW row;
 
@@ -201,11 +202,13 @@ void db_clock(MYSQL *my, struct db_clock *c)
 	if (mysql_query(my, sql) || !(res = mysql_store_result(my)))
 		db_die(my, "cannot read the source clock");
 	row = mysql_fetch_row(res);
-	if (!row || mysql_num_fields(res) != 3 || !row[0])
+	if (!row || mysql_num_fields(res) != 4 || !row[0] || !row[3])
 		gx_die(GX_EXIT_SERVER, "cannot read the source clock: no row");
 	c->now = gx_strdup(row[0]);
 	c->time_zone = gx_strdup(row[1] ? row[1] : "");
 	c->system_time_zone = gx_strdup(row[2] ? row[2] : "");
+	c->instant = gx_strdup(row[3]);
+	c->epoch = clock_epoch("@@timestamp", row[3]);
 	mysql_free_result(res);
 }
 
@@ -214,4 +217,5 @@ void db_clock_free(struct db_clock *c)
 	free(c->now);
 	free(c->time_zone);
 	free(c->system_time_zone);
+	free(c->instant);
 }

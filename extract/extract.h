@@ -38,6 +38,8 @@ struct after {
 };
 
 void after_parse(struct after *a, const char *s);
+/* The same grammar for another option's array (its name in messages). */
+void values_parse(struct after *a, const char *opt, const char *s);
 void after_free(struct after *a);
 
 /* --shard K/N: which part of the key space this process reads. With an
@@ -92,18 +94,49 @@ void shard_cond(gx_buf *sql, const struct shard *s, const char *k);
  * with status 2. */
 MYSQL *db_connect(const char *option_file, unsigned connect_timeout,
 		  unsigned read_timeout);
+/* Appends s as a quoted SQL literal, escaped for the connection. */
+void db_add_literal(gx_buf *b, MYSQL *my, const char *s, size_t n);
 /* Runs a statement that returns nothing, or dies with status 2. */
 void db_exec(MYSQL *my, const char *sql);
 /* Dies with status 2: "what: the server's message (the likely cause)".
  * Call right after the failing call: the cause is read from errno. */
 noreturn void db_die(MYSQL *my, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* The source clock: NOW(6), the session and the system time zone. */
+/* The source clock: NOW(6), the session and the system time zone, and the
+ * same moment as an instant (@@timestamp: epoch seconds). */
 struct db_clock {
-	char *now, *time_zone, *system_time_zone;
+	char *now, *time_zone, *system_time_zone, *instant;
+	long long epoch;	/* instant, whole seconds (floor) */
 };
 void db_clock(MYSQL *my, struct db_clock *c);
 void db_clock_free(struct db_clock *c);
+
+/* clock.c: instants and the cursor's wall time. zone: the zone the
+ * cursor's writers use (--cursor-tz), NULL for the session's. */
+long long clock_epoch(const char *opt, const char *s);
+char *clock_wall(MYSQL *my, const char *zone, long long epoch);
+/* The earliest wall time of any instant in [since, now]: the window's
+ * lower bound for a checkpoint kept as an instant; *widened when a
+ * backward clock change (DST) made it earlier than since's own. */
+char *clock_since(MYSQL *my, const char *zone, long long since, long long now,
+		  int *widened);
+/* min(clock, given origin (-1: none), oldest open transaction, clock -
+ * replica lag); names what the account may not see in blind (JSON). */
+long long clock_origin(MYSQL *my, const struct db_clock *c, long long given,
+		       gx_buf *blind);
+
+/* probe.c: rows that arrived behind the checkpoint since the last run. */
+struct probe_result {
+	unsigned long long late_rows;	/* found in the previous band */
+	char widen_to[20];		/* the earliest hour they are in, or "" */
+	gx_buf json;			/* the new band, for the end marker */
+};
+/* Counts prev's band again (NULL: none) and the band [from_wall's hour,
+ * until) for the next run. */
+void probe_run(MYSQL *my, const struct query *q, const struct after *prev,
+	       const char *until, const char *from_wall, struct probe_result *out);
+/* How many rows of the query have a cursor after wall. */
+unsigned long long probe_future(MYSQL *my, const struct query *q, const char *wall);
 
 /* Appends the JSON for one value of field f (v NULL for SQL NULL); returns
  * how many invalid UTF-8 sequences were replaced. */
@@ -118,6 +151,7 @@ struct run {
 	unsigned long long null_cursor;	/* emitted with a NULL or zero cursor */
 	unsigned long long invalid_utf8; /* sequences replaced by U+FFFD */
 	int more;			/* --limit cut the run short */
+	gx_buf max_cursor;		/* the greatest dated cursor emitted */
 	gx_buf last;			/* [cursor, key...] of the last record */
 	/* --progress: a line on stderr every progress seconds (0: never) */
 	unsigned progress;

@@ -1,110 +1,7 @@
-/*
- * gx-extract - stream a window of a Genius (MySQL/MariaDB) query as NDJSON
- *
- * SYNOPSIS
- *	gx-extract --query FILE [--since DT] [--until DT] [--after JSON]
- *		   [--limit N] [--shard K/N [--shard-bounds JSON]]
- *		   [--timeout S] [--read-timeout S] [--progress[=S] | --no-progress]
- *		   [--defaults-file FILE] [--expect-time-zone Z] [--debug]
- *	gx-extract --entity NAME ...
- *	gx-extract --now
- *	gx-extract --help | --version
- *
- * DESCRIPTION
- *	Runs the query file's SELECT on the source, restricted to a window of
- *	its cursor and ordered by (cursor, key), and writes one JSON object
- *	per row to stdout, keyed by column name, then the end marker
- *	{"@gx":"end","records":N,...} - only after the whole window was read.
- *	Values keep the server's text: numbers unquoted with its digits,
- *	dates and times as strings untouched (zero dates too), BIT as a
- *	number, binary strings in base64, other strings as JSON strings with
- *	invalid UTF-8 replaced by U+FFFD (counted, and warned about).
- *
- *	The query file holds directives in comments, then one SELECT without
- *	WHERE, ORDER BY or LIMIT:
- *		-- @cursor a.updated_at		(or: none)
- *		-- @key a.id			(comma separated)
- *		-- @where a.is_test = 0		(optional, ANDed)
- *		SELECT a.id, ... FROM appointment a ...
- *	gx-extract puts the cursor and keys first in the select list (they
- *	are not emitted), adds the window as WHERE, orders by them, and adds
- *	LIMIT. So the select list cannot start with a bare * (write t.*),
- *	and column names must be distinct: they are the records' keys.
- *
- * OPTIONS
- *	--query FILE	the query file.
- *	--entity NAME	the query file $GX_QUERIES/NAME.sql; GX_QUERIES
- *			defaults to ../extract/queries beside the binary.
- *	--since DT	rows whose cursor is >= DT, plus every row whose
- *			cursor is NULL or a zero date: those have no place in
- *			time, so they come in every delta rather than never
- *			(counted as "null_cursor" in the end marker).
- *	--until DT	rows whose cursor is < DT (NULL cursors excluded).
- *			DT is YYYY-MM-DD or YYYY-MM-DD HH:MM:SS[.ffffff], in
- *			the source's own DATETIME terms (no time zone shift).
- *	--after JSON	rows strictly after this (cursor, key...) in the
- *			stream's order, NULL cursors first: the end marker's
- *			"last" of an earlier run, e.g. '["2024-06-15
- *			12:34:56",42]'; just [key...] when @cursor is none.
- *	--limit N	at most N records; "more":true in the end marker
- *			when rows were left (resume with --after "last").
- *	--shard K/N	shard K of N (1 <= K <= N <= 4096): N processes given
- *			the same window and 1/N .. N/N read each of its rows
- *			exactly once, each in (cursor, key) order, each
- *			with its own --after and --limit. With an integer
- *			first key, shard K reads a half-open range of it
- *			[B(K-1), B(K)) (an index range scan; shard 1 open
- *			below, N above); the bounds B are the keys at ranks
- *			count/N, 2 count/N, ... of the window (@where,
- *			--since, --until), from one ordered pass over the
- *			keys alone: the shards hold as many rows each. Any
- *			other first key is split by hash, MOD(CRC32(key),
- *			N) = K-1, and every shard reads the whole window.
- *	--shard-bounds JSON  the bounds to use, the end marker's
- *			"shard_bounds" (e.g. [2500,5000,7500]), instead of
- *			the pass over the keys: each process makes its own,
- *			so on a table whose keys change while the shards
- *			start, or to resume a shard with --after, take the
- *			bounds once (a --limit 0 run) and give them to all.
- *	--timeout S	seconds to wait for the connection (default 30).
- *	--read-timeout S  seconds the server may stay silent while we wait
- *			for a reply (default 3600; 0: no limit).
- *	--progress[=S]	a line on stderr at the first record after every S
- *			seconds (default 2), in gx's log format:
- *			"gx-extract: progress: N records in T s (R rows/s)";
- *			the closing "N records in T s" line ends it. On by
- *			default when stderr is a terminal; --no-progress: off.
- *	--defaults-file FILE  a MySQL option file whose [client] group gives
- *			connection settings (also GENIUS_DB_OPTION_FILE).
- *	--expect-time-zone Z  refuse to run (status 1) unless the source's
- *			time zone is Z, the end marker's "time_zone" of the
- *			run that took the checkpoint.
- *	--now		print the source clock as one line and exit:
- *			{"@gx":"now","now":"...","time_zone":"...",
- *			"system_time_zone":"..."}
- *	--debug		log the settings (never the password) and the SQL.
- *
- * ENVIRONMENT
- *	GENIUS_DB_HOST, GENIUS_DB_PORT, GENIUS_DB_USER, GENIUS_DB_PASSWORD,
- *	GENIUS_DB_NAME, GENIUS_DB_SOCKET: override the option file's values.
- *	GX_QUERIES: where --entity finds query files. GX_DEBUG=1: --debug.
- *
- * END MARKER
- *	{"@gx":"end","records":N,"entity":E,"clock":NOW(6) read before the
- *	query,"time_zone":Z,"since":S|null,"until":U|null,"after":[..]|null,
- *	"limit":N|null,"more":bool,"last":[cursor,key...]|null,
- *	"null_cursor":M,"invalid_utf8":K,"shard":"K/N"|null,
- *	"shard_bounds":[B...]|null (null too when sharded by hash)}
- *
- * EXIT STATUS
- *	0 success (or the reader went away: EPIPE), 1 bad usage or query file,
- *	2 cannot connect or the server failed (a timeout too), 5 internal
- *	error. SIGTERM, SIGINT or SIGHUP stop us at once with one line on
- *	stderr, then the signal's own status (128 + its number in a shell:
- *	143, 130, 129), so that shells and schedulers see a killed job.
- *	Only status 0 writes the end marker: whatever else was written to
- *	stdout is a truncated stream (its last line may be cut).
- */
+/* gx-extract: streams a window of a Genius (MySQL/MariaDB) query as NDJSON,
+ * then the end marker. The man page, docs/man/gx-extract.1, is the one full
+ * description of the options, the window, the end marker and the exit
+ * statuses; main() below performs its steps in order. */
 #include "extract.h"
 
 #include <getopt.h>
@@ -116,10 +13,13 @@
 struct opts {
 	const char *query, *entity, *after, *defaults_file, *expect_tz;
 	const char *shard, *shard_bounds;
+	const char *since_instant, *origin, *cursor_tz, *probe;
+	long long lookback;	/* -1: no late-arrival probe */
+	unsigned probe_hours;
 	struct window w;
 	unsigned timeout, read_timeout;
 	unsigned progress;	/* seconds between progress lines; 0: none */
-	int now;
+	int now, describe;
 };
 
 static noreturn void usage(void)
@@ -128,7 +28,10 @@ static noreturn void usage(void)
 "usage: gx-extract --query FILE | --entity NAME [--since DT] [--until DT]\n"
 "                  [--after JSON] [--limit N] [--shard K/N [--shard-bounds JSON]]\n"
 "                  [--timeout S] [--read-timeout S] [--progress[=S] | --no-progress]\n"
+"                  [--since-instant EPOCH] [--cursor-tz ZONE] [--origin EPOCH]\n"
+"                  [--lookback S [--probe JSON] [--probe-hours H]]\n"
 "                  [--defaults-file FILE] [--expect-time-zone Z] [--debug]\n"
+"       gx-extract --entity NAME --describe\n"
 "       gx-extract --now | --help | --version\n"
 "Streams the query's rows in the window as NDJSON, ordered by (cursor, key),\n"
 "then the end marker {\"@gx\":\"end\",\"records\":N,...,\"more\":B,\"last\":[...]}.\n"
@@ -139,6 +42,17 @@ static noreturn void usage(void)
 "                      (default GX_QUERIES: ../extract/queries beside the binary)\n"
 "  --since DT          cursor >= DT, plus rows whose cursor is NULL or a zero date\n"
 "  --until DT          cursor < DT    (DT: YYYY-MM-DD[ HH:MM:SS[.ffffff]])\n"
+"  --since-instant E   like --since, from an instant (epoch seconds): the earliest\n"
+"                      wall time any moment since E has in the cursor's zone\n"
+"                      (a DST fall-back widens it by the repeated hour)\n"
+"  --cursor-tz ZONE    the zone the cursor's writers stamp it in (default: the\n"
+"                      server's); an offset (-05:00) or a name the server knows\n"
+"  --origin E          this run continues a walk that began at instant E\n"
+"  --lookback S        the next delta looks back S s: record the late-arrival\n"
+"                      probe of the band behind it (\"probe\" in the end marker)\n"
+"  --probe JSON        the previous run's \"probe\": rows that arrived in its\n"
+"                      band since are read too and counted (\"late_rows\")\n"
+"  --probe-hours H     the probe's band, in hours (default 24; 0: no probe)\n"
 "  --after JSON        resume strictly after [cursor, key...], the end marker's \"last\"\n"
 "  --limit N           at most N records, in (cursor, key) order; \"more\":true\n"
 "                      when rows were left, \"last\" is where to resume (--after)\n"
@@ -157,6 +71,7 @@ static noreturn void usage(void)
 "  --expect-time-zone Z  refuse to run unless the source's time zone is Z (the\n"
 "                      zone the checkpoint was taken in: the end marker's time_zone)\n"
 "  --now               print the source clock as one JSON line and exit\n"
+"  --describe          print the query file's cursor and keys as JSON and exit\n"
 "  --debug             log settings and SQL to stderr (never the password)\n"
 "  -h, --help          this text\n"
 "      --version       print the version\n"
@@ -214,7 +129,8 @@ static void parse_options(struct opts *o, int argc, char **argv)
 	enum { O_QUERY = 256, O_ENTITY, O_SINCE, O_UNTIL, O_AFTER, O_LIMIT,
 	       O_TIMEOUT, O_READ_TIMEOUT, O_DEFAULTS, O_NOW, O_DEBUG, O_VERSION,
 	       O_EXPECT_TZ, O_SHARD, O_SHARD_BOUNDS, O_PROGRESS, O_NO_PROGRESS,
-	       O_ORDERED };
+	       O_ORDERED, O_SINCE_INSTANT, O_ORIGIN, O_CURSOR_TZ, O_LOOKBACK,
+	       O_PROBE, O_PROBE_HOURS, O_DESCRIBE };
 	static const struct option longopts[] = {
 		{ "query", required_argument, NULL, O_QUERY },
 		{ "entity", required_argument, NULL, O_ENTITY },
@@ -231,6 +147,13 @@ static void parse_options(struct opts *o, int argc, char **argv)
 		{ "progress", optional_argument, NULL, O_PROGRESS },
 		{ "no-progress", no_argument, NULL, O_NO_PROGRESS },
 		{ "ordered", no_argument, NULL, O_ORDERED },
+		{ "since-instant", required_argument, NULL, O_SINCE_INSTANT },
+		{ "origin", required_argument, NULL, O_ORIGIN },
+		{ "cursor-tz", required_argument, NULL, O_CURSOR_TZ },
+		{ "lookback", required_argument, NULL, O_LOOKBACK },
+		{ "probe", required_argument, NULL, O_PROBE },
+		{ "probe-hours", required_argument, NULL, O_PROBE_HOURS },
+		{ "describe", no_argument, NULL, O_DESCRIBE },
 		{ "now", no_argument, NULL, O_NOW },
 		{ "debug", no_argument, NULL, O_DEBUG },
 		{ "help", no_argument, NULL, 'h' },
@@ -242,6 +165,8 @@ static void parse_options(struct opts *o, int argc, char **argv)
 	memset(o, 0, sizeof *o);
 	o->timeout = 30;
 	o->read_timeout = 3600;
+	o->lookback = -1;
+	o->probe_hours = 24;
 	o->progress = isatty(STDERR_FILENO) ? PROGRESS_EVERY : 0;
 	o->defaults_file = getenv("GENIUS_DB_OPTION_FILE");
 	if (o->defaults_file && !*o->defaults_file)
@@ -271,6 +196,23 @@ static void parse_options(struct opts *o, int argc, char **argv)
 		case O_PROGRESS: o->progress = progress_every(optarg); break;
 		case O_NO_PROGRESS: o->progress = 0; break;
 		case O_ORDERED: o->w.ordered = 1; break;
+		case O_SINCE_INSTANT:
+			clock_epoch("--since-instant", o->since_instant = optarg);
+			break;
+		case O_ORIGIN: clock_epoch("--origin", o->origin = optarg); break;
+		case O_CURSOR_TZ:
+			if (!*optarg || strlen(optarg) > 64)
+				bad_usage("--cursor-tz: not a time zone: '%s'", optarg);
+			o->cursor_tz = optarg;
+			break;
+		case O_LOOKBACK: o->lookback = seconds("--lookback", optarg); break;
+		case O_PROBE: o->probe = optarg; break;
+		case O_PROBE_HOURS:
+			o->probe_hours = seconds("--probe-hours", optarg);
+			if (o->probe_hours > 24 * 31)
+				bad_usage("--probe-hours: at most 744 (a month): '%s'", optarg);
+			break;
+		case O_DESCRIBE: o->describe = 1; break;
 		case O_NOW: o->now = 1; break;
 		case O_DEBUG: gx_debug_on = 1; break;
 		case 'h': usage();
@@ -294,6 +236,10 @@ static void parse_options(struct opts *o, int argc, char **argv)
 	}
 	if (o->shard_bounds && !o->shard)
 		bad_usage("%s", "--shard-bounds needs --shard K/N");
+	if (o->since_instant && o->w.since)
+		bad_usage("%s", "give one of --since and --since-instant");
+	if (o->probe && o->lookback < 0)
+		bad_usage("%s", "--probe needs --lookback S");
 	if (o->defaults_file && access(o->defaults_file, R_OK))
 		bad_usage("cannot read option file '%s'", o->defaults_file);
 }
@@ -391,8 +337,19 @@ static const char *clock_zone(const struct db_clock *c)
 	return strcmp(c->time_zone, "SYSTEM") ? c->time_zone : c->system_time_zone;
 }
 
+/* What a run adds to the end marker about the clock: where the next delta
+ * must look back from, what the account cannot see, the probe. */
+struct marks {
+	long long origin;
+	const char *since_instant, *cursor_tz;
+	gx_buf blind;			/* JSON strings, comma separated */
+	const char *probe;		/* JSON, or NULL */
+	unsigned long long late_rows, future_cursor;
+};
+
 static void print_end(const char *entity, const struct db_clock *c,
-		      const struct window *w, const struct run *r)
+		      const struct window *w, const struct run *r,
+		      const struct marks *m)
 {
 	gx_buf b = GX_BUF_INIT;
 
@@ -412,11 +369,38 @@ static void print_end(const char *entity, const struct db_clock *c,
 		 r->records && w->ordered ? r->last.s : "null", r->null_cursor,
 		 r->invalid_utf8);
 	if (w->shard)
-		buf_addf(&b, ",\"shard\":\"%u/%u\",\"shard_bounds\":%s}\n",
+		buf_addf(&b, ",\"shard\":\"%u/%u\",\"shard_bounds\":%s",
 			 w->shard->k, w->shard->n,
 			 w->shard->hash ? "null" : w->shard->json.s);
 	else
-		buf_adds(&b, ",\"shard\":null,\"shard_bounds\":null}\n");
+		buf_adds(&b, ",\"shard\":null,\"shard_bounds\":null");
+	buf_addf(&b, ",\"instant\":%s,\"origin\":%lld,\"since_instant\":%s",
+		 c->instant, m->origin, m->since_instant ? m->since_instant : "null");
+	add_opt_str(&b, "cursor_tz", m->cursor_tz);
+	buf_addf(&b, ",\"late_rows\":%llu,\"future_cursor\":%llu,\"blind\":[%s],"
+		 "\"probe\":%s}\n", m->late_rows, m->future_cursor,
+		 m->blind.s ? m->blind.s : "", m->probe ? m->probe : "null");
+	gx_out(b.s, b.len);
+	buf_free(&b);
+}
+
+/* --describe: what scripts need to know of a query file, parsed once here. */
+static void print_describe(const struct query *q)
+{
+	gx_buf b = GX_BUF_INIT;
+
+	buf_adds(&b, "{\"cursor\":");
+	if (q->cursor)
+		json_add_str(&b, q->cursor, strlen(q->cursor));
+	else
+		buf_adds(&b, "null");
+	buf_adds(&b, ",\"keys\":[");
+	for (size_t i = 0; i < q->nkeys; i++) {
+		if (i)
+			buf_addc(&b, ',');
+		json_add_str(&b, q->keys[i], strlen(q->keys[i]));
+	}
+	buf_adds(&b, "]}\n");
 	gx_out(b.s, b.len);
 	buf_free(&b);
 }
@@ -505,6 +489,17 @@ int main(int argc, char **argv)
 		o.w.shard = &shard;
 	}
 	window_check(&q, &o.w);
+	if (o.since_instant && !q.cursor)
+		gx_die(GX_EXIT_DATA, "%s has @cursor none: --since-instant does not "
+		       "apply", q.path);
+	if (o.describe) {
+		print_describe(&q);
+		gx_flush();
+		query_free(&q);
+		free(path);
+		free(entity);
+		return 0;
+	}
 
 	/* 2. Connect; let a slow reader downstream hold us as long as it
 	 *    needs without the server dropping us mid-stream. The session
@@ -522,13 +517,75 @@ int main(int argc, char **argv)
 		       "once with --full to take a new checkpoint", clock_zone(&clock),
 		       o.expect_tz);
 
-	/* 4. --shard: its bounds, from one ordered pass over the window's
+	/* 4. Where the next delta must look back from: the clock, or earlier
+	 *    for an open transaction, a lagging replica, a walk's start. */
+	struct marks m = { .origin = clock.epoch, .since_instant = o.since_instant,
+			   .cursor_tz = o.cursor_tz, .probe = o.probe };
+	if (q.cursor)
+		m.origin = clock_origin(my, &clock, o.origin ?
+					clock_epoch("--origin", o.origin) : -1, &m.blind);
+	if (m.blind.len && o.lookback >= 0) {
+		int trx = strstr(m.blind.s, "open") != NULL;
+		int lag = strstr(m.blind.s, "replica") != NULL;
+		gx_warn("the source account cannot see %s%s%s: a row committed more "
+			"than --lookback (%lld s) after it was stamped can land behind "
+			"the checkpoint unseen (grant %s%s%s; see gx(7))",
+			trx ? "open transactions" : "", trx && lag ? " or " : "",
+			lag ? "replication lag" : "", o.lookback, trx ? "PROCESS" : "",
+			trx && lag ? " and " : "", lag ? "SLAVE MONITOR (MySQL: "
+			"REPLICATION CLIENT)" : "");
+	}
+
+	/* 5. A checkpoint kept as an instant becomes the cursor's wall time. */
+	char *since = NULL;
+	if (o.since_instant) {
+		int widened;
+		since = clock_since(my, o.cursor_tz, clock_epoch("--since-instant",
+				    o.since_instant), clock.epoch, &widened);
+		o.w.since = since;
+		if (widened)
+			gx_info("the window crosses a backward change of the cursor's "
+				"wall clock (DST): reading from %s", since);
+	}
+
+	/* 6. Rows that arrived behind the last checkpoint since the last run
+	 *    are read too (counted and said); the band behind the next one is
+	 *    counted for the next run. A walk's later runs pass it on. */
+	struct probe_result pr = { 0, "", GX_BUF_INIT };
+	struct after prev;
+	if (o.probe && !o.after)
+		values_parse(&prev, "--probe", o.probe);
+	if (q.cursor && o.lookback >= 0 && o.probe_hours && !o.after &&
+	    !o.w.until && !o.w.shard) {
+		long long end = m.origin - o.lookback;
+		char *until = clock_wall(my, o.cursor_tz, end);
+		char *from = clock_wall(my, o.cursor_tz, end - 3600LL * o.probe_hours);
+		probe_run(my, &q, o.probe ? &prev : NULL, until, from, &pr);
+		m.probe = pr.json.s;
+		m.late_rows = pr.late_rows;
+		if (pr.late_rows)
+			gx_warn("%llu rows arrived behind the last checkpoint (cursor %s "
+				"or later) since the last run: their writers stamp from a "
+				"clock or zone behind the source's (--cursor-tz), or commit "
+				"later than --lookback; reading them now", pr.late_rows,
+				pr.widen_to);
+		if (pr.late_rows && o.w.since && strcmp(pr.widen_to, o.w.since) < 0) {
+			free(since);
+			o.w.since = since = gx_strdup(pr.widen_to);
+		}
+		free(until);
+		free(from);
+	}
+	if (o.probe && !o.after)
+		after_free(&prev);
+
+	/* 7. --shard: its bounds, from one ordered pass over the window's
 	 *    keys unless they were given; or the hash, for other keys. */
 	if (o.w.shard)
 		shard_plan(&shard, &q, &o.w, my);
 
-	/* 5. The window's SQL; 6. the rows, with progress lines on stderr;
-	 *    7. the end marker. */
+	/* 8. The window's SQL; 9. the rows, with progress lines on stderr;
+	 *    10. cursors ahead of the clock, said; 11. the end marker. */
 	query_sql(&sql, &q, &o.w, my);
 	debug_sql(sql.s);
 	run.progress = o.progress;
@@ -538,7 +595,20 @@ int main(int argc, char **argv)
 		    &o.w, &run);
 	if (run.invalid_utf8)
 		gx_warn("%llu invalid UTF-8 sequences replaced", run.invalid_utf8);
-	print_end(entity, &clock, &o.w, &run);
+	if (run.max_cursor.len) {
+		/* A minute of grace for writers' clocks a little ahead. */
+		char *ahead = clock_wall(my, o.cursor_tz, clock.epoch + 60 +
+					 (long long)(gx_clock() - t0));
+		if (strcmp(run.max_cursor.s, ahead) > 0) {
+			m.future_cursor = probe_future(my, &q, ahead);
+			gx_warn("%llu rows have a cursor ahead of the source clock (up to "
+				"%s; now %s): their writers' clock runs fast or another "
+				"zone's; they are read in every delta until the clock "
+				"passes them", m.future_cursor, run.max_cursor.s, ahead);
+		}
+		free(ahead);
+	}
+	print_end(entity, &clock, &o.w, &run, &m);
 	gx_flush();
 
 	double secs = gx_clock() - t0;
@@ -550,6 +620,10 @@ int main(int argc, char **argv)
 	db_clock_free(&clock);
 	buf_free(&sql);
 	buf_free(&run.last);
+	buf_free(&run.max_cursor);
+	buf_free(&m.blind);
+	buf_free(&pr.json);
+	free(since);
 	if (o.after)
 		after_free(&after);
 	if (o.shard)

@@ -328,16 +328,27 @@ static size_t skip_ws(const char *s, size_t i)
 	return i;
 }
 
+static const char *values_opt;
+
 static noreturn void bad_after(const char *why)
 {
+	if (strcmp(values_opt, "--after"))
+		gx_die(GX_EXIT_DATA, "%s: %s (expected a JSON array of strings, "
+		       "numbers and null, from the end marker)", values_opt, why);
 	gx_die(GX_EXIT_DATA, "--after: %s (expected a JSON array like "
 	       "[\"2024-06-15 12:34:56\",42], the end marker's \"last\")", why);
 }
 
 void after_parse(struct after *a, const char *s)
 {
+	values_parse(a, "--after", s);
+}
+
+void values_parse(struct after *a, const char *opt, const char *s)
+{
 	size_t i = skip_ws(s, 0);
 
+	values_opt = opt;
 	memset(a, 0, sizeof *a);
 	if (s[i++] != '[')
 		bad_after("not an array");
@@ -402,7 +413,7 @@ void after_free(struct after *a)
 
 /* A quoted SQL string literal, escaped for the connection's charset and
  * sql_mode. */
-static void add_literal(gx_buf *b, MYSQL *my, const char *s, size_t n)
+void db_add_literal(gx_buf *b, MYSQL *my, const char *s, size_t n)
 {
 	unsigned long len;
 
@@ -420,7 +431,7 @@ static void add_value(gx_buf *b, MYSQL *my, const struct after_val *v)
 	if (v->type == GX_NUM)
 		buf_add(b, v->text.s, v->text.len);
 	else
-		add_literal(b, my, v->text.s ? v->text.s : "", v->text.len);
+		db_add_literal(b, my, v->text.s ? v->text.s : "", v->text.len);
 }
 
 /* (k1, k2, ...) > (K1, K2, ...) spelled out so that the server can use an
@@ -506,7 +517,7 @@ static void add_since_until(gx_buf *sql, const struct query *q,
 		 * in every delta rather than never. */
 		add_cond(sql, n);
 		buf_addf(sql, "(%s IS NULL OR %s < '1000-01-01' OR %s >= ", c, c, c);
-		add_literal(sql, my, w->since, strlen(w->since));
+		db_add_literal(sql, my, w->since, strlen(w->since));
 		buf_addc(sql, ')');
 	}
 	if (w->until) {
@@ -514,7 +525,7 @@ static void add_since_until(gx_buf *sql, const struct query *q,
 		 * rows that have a place in time. */
 		add_cond(sql, n);
 		buf_addf(sql, "%s >= '1000-01-01' AND %s < ", c, c);
-		add_literal(sql, my, w->until, strlen(w->until));
+		db_add_literal(sql, my, w->until, strlen(w->until));
 	}
 }
 

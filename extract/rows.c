@@ -100,8 +100,13 @@ void rows_stream(MYSQL *my, const char *sql, size_t nbk, int has_cursor,
 		buf_add(&line, "}\n", 2);
 		gx_out(line.s, line.len);
 		set_last(&r->last, f, row, len, nbk, has_cursor);
-		if (has_cursor && null_cursor(&f[0], row[0], len[0]))
+		if (has_cursor && null_cursor(&f[0], row[0], len[0])) {
 			r->null_cursor++;
+		} else if (has_cursor && value_is_date(&f[0]) &&
+			   strcmp(row[0], r->max_cursor.s ? r->max_cursor.s : "") > 0) {
+			buf_reset(&r->max_cursor);
+			buf_add(&r->max_cursor, row[0], len[0]);
+		}
 		r->records++;
 		if (r->progress)
 			progress(r);

@@ -4,7 +4,7 @@
  *   gx-state lock ENTITY -- COMMAND [ARG...]
  *   gx-state begin ENTITY [--endpoint TEXT] [--conf KEY=VALUE]...
  *   gx-state finish ID --status STATUS [--error TEXT]
- *   gx-state checkpoint ENTITY [--lookback SECONDS] [--args]
+ *   gx-state checkpoint ENTITY [--lookback SECONDS] [--walk KEY] [--args]
  *   gx-state last ENTITY [--json]
  *   gx-state list [ENTITY] [--limit N] [--json]
  *   gx-state status [--source-now TS]
@@ -40,7 +40,7 @@ static noreturn void usage(int status)
 "                                   record a running run; prints its id\n"
 "  finish ID --status success|partial|failed [--error TEXT]\n"
 "                                   end a run that is still running\n"
-"  checkpoint ENTITY [--lookback SECONDS] [--args]\n"
+"  checkpoint ENTITY [--lookback SECONDS] [--walk KEY] [--args]\n"
 "                                   where the next delta starts (JSON, or gx-extract options)\n"
 "  last ENTITY [--json]             the latest run of ENTITY\n"
 "  list [ENTITY] [--limit N] [--json]\n"
@@ -401,34 +401,54 @@ static int cmd_finish(int argc, char **argv)
 /* From the newest successful run that may move the checkpoint (not a dry
  * run, not a manual backfill), derive where the next delta starts:
  *  - a run cut short by --max-records ("more": true) resumes right after the
- *    (cursor, key) of the last row it loaded, in the same walk (same since);
- *  - a complete run starts the next one at the source clock it read before
- *    extracting, minus the lookback (late commits of long transactions). */
+ *    (cursor, key) of the last row it loaded, in the same walk (same since),
+ *    and the walk keeps the instant it began at ("origin");
+ *  - a complete run starts the next one at its origin (the source clock
+ *    before extracting, or earlier: an open transaction, a replica's lag, the
+ *    start of the walk it completed) minus the lookback, as an instant:
+ *    gx-extract turns it into the cursor's wall time, DST and all. Streams
+ *    from before instants were recorded fall back to the clock's wall time.
+ * With --walk KEY, the newest successful run of that walk (a bounded
+ * backfill or rewrite, keyed by its window by the caller) says only where
+ * it stopped, if it did. */
 static const char checkpoint_sql[] =
 	"WITH last AS ("
 	" SELECT id, performance_metrics->'stream' AS s FROM orchestration.sync_history"
 	" WHERE crm_source = '" CRM "' AND sync_type = $1 AND status = 'success'"
 	" AND performance_metrics ? 'stream'"
-	" AND COALESCE(configuration->>'moves_checkpoint', 'true') = 'true'"
 	" AND COALESCE(performance_metrics->>'dry_run', 'false') = 'false'"
+	" AND CASE WHEN $3::text IS NULL"
+	"  THEN COALESCE(configuration->>'moves_checkpoint', 'true') = 'true'"
+	"  ELSE configuration->>'walk' = $3 END"
 	" ORDER BY start_time DESC, id DESC LIMIT 1)"
-	" SELECT id, CASE WHEN (s->>'more')::boolean THEN s->>'since' ELSE"
-	"  to_char((s->>'clock')::timestamp - make_interval(secs => $2::double precision),"
+	" SELECT id, COALESCE((s->>'more')::boolean, false),"
+	"  CASE WHEN (s->>'more')::boolean THEN s->>'since'"
+	"   WHEN s->'origin' IS NULL OR jsonb_typeof(s->'origin') <> 'number' THEN"
+	"   to_char((s->>'clock')::timestamp - make_interval(secs => $2::double precision),"
 	"          'YYYY-MM-DD HH24:MI:SS.US') END,"
-	" CASE WHEN (s->>'more')::boolean THEN (s->'last')::text END,"
-	" s->>'clock', s->>'time_zone' FROM last";
+	"  CASE WHEN (s->>'more')::boolean THEN (s->'last')::text END,"
+	"  s->>'clock', s->>'time_zone',"
+	"  CASE WHEN NOT (s->>'more')::boolean AND jsonb_typeof(s->'origin') = 'number'"
+	"   THEN ((s->>'origin')::numeric - $2::numeric)::bigint::text END,"
+	"  CASE WHEN jsonb_typeof(s->'origin') = 'number' THEN s->>'origin' END,"
+	"  CASE WHEN jsonb_typeof(s->'probe') = 'array' THEN (s->'probe')::text END,"
+	"  s->>'cursor_tz'"
+	" FROM last";
 
 static int cmd_checkpoint(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "lookback", required_argument, 0, 'l' },
+		{ "walk", required_argument, 0, 'w' },
 		{ "args", no_argument, 0, 'a' }, { 0 } };
-	const char *lookback = "300";
+	const char *lookback = "300", *walk = NULL;
 	int ch, as_args = 0;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (ch == 'l')
 			gx_parse_count("--lookback", lookback = optarg);
+		else if (ch == 'w')
+			walk = optarg;
 		else if (ch == 'a')
 			as_args = 1;
 		else
@@ -436,21 +456,34 @@ static int cmd_checkpoint(int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		usage(1);
-	const char *p[] = { argv[optind], lookback };
+	const char *p[] = { argv[optind], lookback, walk };
 	PGconn *c = connect_db();
-	PGresult *r = gx_pg_execp(c, checkpoint_sql, 2, p);
+	PGresult *r = gx_pg_execp(c, checkpoint_sql, 3, p);
 	int have = PQntuples(r) == 1;
-	const char *since = have && !PQgetisnull(r, 0, 1) ? PQgetvalue(r, 0, 1) : NULL;
-	const char *after = have && !PQgetisnull(r, 0, 2) ? PQgetvalue(r, 0, 2) : NULL;
+#define COL(i) (have && !PQgetisnull(r, 0, (i)) ? PQgetvalue(r, 0, (i)) : NULL)
+	int more = have && !strcmp(PQgetvalue(r, 0, 1), "t");
+	const char *since = COL(2), *after = COL(3), *zone = COL(5);
+	const char *since_instant = COL(6), *origin = COL(7), *probe = COL(8);
+#undef COL
 
+	if (walk && !more)
+		have = 0, since = after = since_instant = origin = probe = NULL;
+	if (walk)
+		since = since_instant = probe = zone = NULL;	/* the caller's window */
 	if (as_args) {
 		/* One gx-extract option or value per line, for `mapfile -t`. */
 		if (since)
 			printf("--since\n%s\n", since);
+		if (since_instant)
+			printf("--since-instant\n%s\n", since_instant);
 		if (after)
 			printf("--after\n%s\n", after);
-		if (have && !PQgetisnull(r, 0, 4))
-			printf("--expect-time-zone\n%s\n", PQgetvalue(r, 0, 4));
+		if (more && origin)
+			printf("--origin\n%s\n", origin);
+		if (probe)
+			printf("--probe\n%s\n", probe);
+		if (zone)
+			printf("--expect-time-zone\n%s\n", zone);
 	} else {
 		gx_buf b = GX_BUF_INIT;
 		buf_adds(&b, "{\"run\":");
@@ -460,8 +493,9 @@ static int cmd_checkpoint(int argc, char **argv)
 			json_add_str(&b, since, strlen(since));
 		else
 			buf_adds(&b, "null");
-		buf_addf(&b, ",\"after\":%s,\"lookback_seconds\":%s}\n", after ? after : "null",
-			 lookback);
+		buf_addf(&b, ",\"since_instant\":%s,\"after\":%s,\"origin\":%s,"
+			 "\"lookback_seconds\":%s}\n", since_instant ? since_instant : "null",
+			 after ? after : "null", origin ? origin : "null", lookback);
 		gx_out(b.s, b.len);
 		buf_free(&b);
 	}
@@ -539,7 +573,8 @@ static int cmd_list(int argc, char **argv, int only_last)
 static const char latest_sql[] =
 	"WITH r AS (SELECT DISTINCT ON (sync_type) sync_type, status, start_time, end_time,"
 	"  records_processed, records_created, records_updated, records_failed,"
-	"  COALESCE((performance_metrics->>'unchanged')::bigint, 0) AS unchanged"
+	"  COALESCE((performance_metrics->>'unchanged')::bigint, 0) AS unchanged,"
+	"  performance_metrics->'stream' AS st"
 	"  FROM orchestration.sync_history WHERE crm_source = '" CRM "'"
 	"  ORDER BY sync_type, start_time DESC, id DESC),"
 	" s AS (SELECT DISTINCT ON (sync_type) sync_type, end_time,"
@@ -554,8 +589,25 @@ static const char latest_sql[] =
 	"  round(extract(epoch FROM $1::timestamp - s.clock::timestamp))::bigint,"
 	"  extract(epoch FROM r.start_time)::bigint, extract(epoch FROM s.end_time)::bigint,"
 	"  COALESCE(extract(epoch FROM r.end_time - r.start_time), 0),"
-	"  r.records_processed, r.records_created, r.records_updated, r.unchanged, r.records_failed"
+	"  r.records_processed, r.records_created, r.records_updated, r.unchanged, r.records_failed,"
+	"  COALESCE((r.st->>'late_rows')::bigint, 0), COALESCE((r.st->>'future_cursor')::bigint, 0),"
+	"  CASE WHEN jsonb_typeof(r.st->'blind') = 'array' THEN (SELECT string_agg(b, ',')"
+	"   FROM jsonb_array_elements_text(r.st->'blind') b) END"
 	" FROM r LEFT JOIN s USING (sync_type) ORDER BY r.sync_type";
+
+/* What the latest run found about the source's clocks, for status. */
+static void notes(gx_buf *b, PGresult *r, int i)
+{
+	buf_reset(b);
+	if (strcmp(PQgetvalue(r, i, 14), "0"))
+		buf_addf(b, "late %s; ", PQgetvalue(r, i, 14));
+	if (strcmp(PQgetvalue(r, i, 15), "0"))
+		buf_addf(b, "ahead %s; ", PQgetvalue(r, i, 15));
+	if (!PQgetisnull(r, i, 16))
+		buf_addf(b, "blind: %s; ", PQgetvalue(r, i, 16));
+	if (b->len > 2)
+		b->s[b->len -= 2] = '\0';
+}
 
 static PGresult *latest(PGconn *c, const char *source_now)
 {
@@ -580,14 +632,18 @@ static int cmd_status(int argc, char **argv)
 		usage(1);
 	PGconn *c = connect_db();
 	PGresult *r = latest(c, source_now);
-	printf("%-34s %-8s %12s %14s %-27s %10s\n", "entity", "last", "run age (s)",
-	       "success age (s)", "checkpoint (source clock)", "lag (s)");
-	for (int i = 0; i < PQntuples(r); i++)
-		printf("%-34s %-8s %12s %14s %-27s %10s\n", PQgetvalue(r, i, 0),
+	gx_buf n = GX_BUF_INIT;
+	printf("%-34s %-8s %12s %14s %-27s %10s  %s\n", "entity", "last", "run age (s)",
+	       "success age (s)", "checkpoint (source clock)", "lag (s)", "notes");
+	for (int i = 0; i < PQntuples(r); i++) {
+		notes(&n, r, i);
+		printf("%-34s %-8s %12s %14s %-27s %10s  %s\n", PQgetvalue(r, i, 0),
 		       PQgetvalue(r, i, 1), PQgetvalue(r, i, 2),
 		       PQgetisnull(r, i, 3) ? "never" : PQgetvalue(r, i, 3),
 		       PQgetisnull(r, i, 4) ? "-" : PQgetvalue(r, i, 4),
-		       PQgetisnull(r, i, 5) ? "-" : PQgetvalue(r, i, 5));
+		       PQgetisnull(r, i, 5) ? "-" : PQgetvalue(r, i, 5), n.s ? n.s : "");
+	}
+	buf_free(&n);
 	PQclear(r);
 	PQfinish(c);
 	return 0;
@@ -633,6 +689,15 @@ static int cmd_metrics(int argc, char **argv)
 	metric(&b, "last_run_updated_rows", "rows the latest run updated", r, 11, "");
 	metric(&b, "last_run_unchanged_rows", "rows the latest run left unchanged", r, 12, "");
 	metric(&b, "last_run_rejected_rows", "rows the latest run rejected", r, 13, "");
+	metric(&b, "last_run_late_rows", "rows the latest run found behind the last "
+	       "checkpoint (writers' clock or zone behind the source's)", r, 14, "");
+	metric(&b, "last_run_future_cursor_rows", "rows with a cursor ahead of the "
+	       "source clock in the latest run", r, 15, "");
+	buf_addf(&b, "# HELP gx_source_blind 1 if the source account could not see open "
+		 "transactions or replica lag in the latest run\n# TYPE gx_source_blind gauge\n");
+	for (int i = 0; i < PQntuples(r); i++)
+		buf_addf(&b, "gx_source_blind{entity=\"%s\"} %d\n", PQgetvalue(r, i, 0),
+			 !PQgetisnull(r, i, 16));
 	PQclear(r);
 	PQfinish(c);
 	if (!file) {

@@ -175,7 +175,7 @@ EOF
 	[ "$(gx_last_run status)" = success ]
 }
 
-@test "50 random interleavings of source writes and delta runs end equal to the source" {
+@test "50 random interleavings of source writes, late writers and runs end equal to the source with no healing run" {
 	RANDOM=${GX_SEED:-42}
 	next_id=1300000
 	for step in $(seq 1 50); do
@@ -185,8 +185,8 @@ EOF
 		1) gx_my -e "INSERT INTO appointment (id, prospect_id, type_id, add_user_id, add_date, updated_at)
 			SELECT $next_id + seq, seq, 2, 3, NOW(), NOW() FROM seq_1_to_$((RANDOM % 10 + 1))"
 		   next_id=$((next_id + 100)) ;;
-		2) gx_my -e "UPDATE appointment SET zip = '$step', updated_at = '2024-03-03 03:03:03'
-			ORDER BY RAND($RANDOM) LIMIT $((RANDOM % 30 + 1))" ;;	# an old tie: only a full or backfill sees it
+		2) gx_my -e "UPDATE appointment SET zip = '$step', updated_at = NOW() - INTERVAL 2 HOUR
+			ORDER BY RAND($RANDOM) LIMIT $((RANDOM % 30 + 1))" ;;	# a writer's clock 2 h behind: found by the probe
 		3) gx_my -e "UPDATE appointment SET email = 'null-cursor-$step@x'
 			WHERE updated_at IS NULL OR updated_at < '1000-01-01'" ;;
 		4) ;;
@@ -194,15 +194,15 @@ EOF
 		case $((RANDOM % 3)) in
 		0) appointments --lookback 1 2>/dev/null ;;
 		1) appointments --lookback 1 --max-records $((RANDOM % 40 + 1)) 2>/dev/null ;;
-		2) [ $((RANDOM % 4)) = 0 ] && appointments --full 2>/dev/null ;;
+		2) if [ $((RANDOM % 4)) = 0 ]; then appointments --full 2>/dev/null; fi ;;
 		esac
 	done
 	# finish any walk, then one last delta
 	while [ "$(gx_last_run "performance_metrics->'stream'->>'more'")" = true ]; do
 		appointments --lookback 1 2>/dev/null
 	done
-	appointments --full 2>/dev/null	# old-tie writes (case 2) are only a full run's job
-	compare appointments
+	appointments --lookback 1 2>/dev/null
+	compare appointments	# before any healing run: a delta bug shows here
 	[ "$(gx_pg -c "SELECT count(*) FROM orchestration.sync_history WHERE status <> 'success'")" -eq 0 ]
 }
 
