@@ -141,10 +141,13 @@ long long clock_origin(MYSQL *my, const struct db_clock *c, long long given,
 	if (given >= 0 && given < origin)
 		origin = given;
 
-	/* trx_started is the session's wall time: UNIX_TIMESTAMP gives its
-	 * instant (in a repeated hour, the earlier one of the two). */
+	/* Only a transaction that has written can commit a row stamped before
+	 * now (NOW() is its statement's time), so idle or read-only ones do not
+	 * pin the checkpoint. trx_started is the session's wall time:
+	 * UNIX_TIMESTAMP gives its instant (in a repeated hour, MariaDB takes
+	 * the earlier of the two: the safe side). */
 	v = query_one(my, "SELECT FLOOR(UNIX_TIMESTAMP(MIN(trx_started))) "
-		      "FROM information_schema.INNODB_TRX", &err);
+		      "FROM information_schema.INNODB_TRX WHERE trx_rows_modified > 0", &err);
 	if (err == 1227 || err == 1142)	/* no PROCESS privilege */
 		buf_adds(blind, blind->len ? ",\"open_transactions\"" : "\"open_transactions\"");
 	else if (err)
