@@ -9,7 +9,7 @@ FIX="$GX_ROOT/tests/fixtures/map"
 APPT="$GX_ROOT/transform/maps/appointments.map"
 
 setup() {
-	unset GX_SOURCE_TZ GX_DEBUG
+	unset GX_SOURCE_TZ GX_SOURCE_TZ_OVERRIDE GX_DEBUG
 	OPTS=()
 }
 
@@ -54,6 +54,43 @@ bad_map() {
 	local want="gx-map: $BATS_TEST_TMPDIR/bad.map:$2"
 	if [ "$status" -ne 1 ] || [ -n "$output" ] || [ "$stderr" != "$want" ]; then
 		echo "map '$1': status $status, output '$output', stderr '$stderr', want '$want'"
+		return 1
+	fi
+}
+
+# Moments for end markers: 2024-01-15 and 2024-07-15 at 12:00 UTC, and the
+# wall clocks Chicago shows then (CST -06:00 and CDT -05:00).
+JAN='"instant":1705320000'
+JUL='"instant":1721044800'
+JAN_CHI='"clock":"2024-01-15 06:00:00.000000",'$JAN
+JUL_CHI='"clock":"2024-07-15 07:00:00.000000",'$JUL
+
+# zrun 'MEMBERS': {"v":"2024-01-15 12:00:00"} through the map $MAP (default
+# "v timestamptz") with options OPTS, then an end marker with these members.
+zrun() {
+	printf '%s\n' "${MAP:-v timestamptz}" >"$BATS_TEST_TMPDIR/t.map"
+	printf '%s\n' '{"v":"2024-01-15 12:00:00"}' \
+		"{\"@gx\":\"end\",\"records\":1${1:+,$1}}" >"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr gx-map "${OPTS[@]}" "$BATS_TEST_TMPDIR/t.map" <"$BATS_TEST_TMPDIR/in"
+}
+
+# zone_ok 'MEMBERS': the zones agree: exit 0 and the end marker written.
+zone_ok() {
+	zrun "$1"
+	if [ "$status" -ne 0 ] || [[ "${lines[1]:-}" != '{"@gx":"end"'* ]]; then
+		echo "{$1} ${OPTS[*]} map '${MAP:-}': status $status, output '$output', stderr '$stderr'"
+		return 1
+	fi
+}
+
+# zone_bad 'MEMBERS' SERVER OURS: exit 1 with one line naming both zones;
+# the record was written, the end marker was not.
+zone_bad() {
+	zrun "$1"
+	local pat="gx-map: line 2: the source server's time zone is '$2' but this ??? converts DATETIMEs as '$3' ("
+	if [ "$status" -ne 1 ] || [ "${#stderr_lines[@]}" -ne 1 ] || [[ "$stderr" != $pat* ]] ||
+		[ "${#lines[@]}" -ne 1 ] || [[ "$output" == *'"@gx"'* ]]; then
+		echo "{$1} ${OPTS[*]} map '${MAP:-}': status $status, output '$output', stderr '$stderr', want '$pat...'"
 		return 1
 	fi
 }
@@ -407,6 +444,203 @@ bad_map() {
 	run --separate-stderr gxm
 	[ "$status" -eq 1 ]
 	[ "$stderr" = "gx-map: unknown time zone '../../etc/passwd' (an IANA name such as America/New_York)" ]
+}
+
+# --- the source server's zone against ours ----------------------------------------
+
+@test "a Chicago server's stream into a UTC map fails at the end marker: both zones named, no end marker" {
+	MAP=$'@source-tz UTC\nv timestamptz'
+	OPTS=(--rejects "$BATS_TEST_TMPDIR/rejects" --max-errors 1)
+	printf '%s\n' "$MAP" >"$BATS_TEST_TMPDIR/t.map"
+	printf '%s\n' '{"v":"2024-01-15 12:00:00"}' '{"v":"nope"}' \
+		'{"@gx":"end","records":2,"clock":"2024-01-15 06:00:00.000000","time_zone":"America/Chicago"}' \
+		>"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr gx-map "${OPTS[@]}" "$BATS_TEST_TMPDIR/t.map" <"$BATS_TEST_TMPDIR/in"
+	[ "$status" -eq 1 ]
+	[ "$output" = '{"v":"2024-01-15 12:00:00+00:00"}' ]
+	[ "$stderr" = "gx-map: line 3: the source server's time zone is 'America/Chicago' but this map converts DATETIMEs as 'UTC' (from 2023-01-14 06:00:00 UTC the server's offset is -06:00, the map's +00:00): set GX_SOURCE_TZ=America/Chicago (or --source-tz), or declare the old rule on purpose with '@source-tz UTC override' / GX_SOURCE_TZ_OVERRIDE=1" ]
+	# the reject is kept as ever
+	[ "$(jq -r .line "$BATS_TEST_TMPDIR/rejects")" = 2 ]
+	# a map without @source-tz is UTC, and checked the same way
+	MAP='v timestamptz'
+	OPTS=()
+	zone_bad '"time_zone":"America/Chicago"' America/Chicago UTC
+	[[ "$stderr" == *"declare the old rule on purpose with '@source-tz UTC override' / GX_SOURCE_TZ_OVERRIDE=1" ]]
+}
+
+@test "every name of UTC agrees with a UTC map: +00:00 -00:00 UTC Etc/UTC GMT Etc/GMT Z Universal Zulu" {
+	local z
+	for z in +00:00 -00:00 UTC Etc/UTC GMT Etc/GMT Z Universal Zulu UCT Etc/Universal; do
+		zone_ok "\"time_zone\":\"$z\",$JAN"
+	done
+	MAP=$'@source-tz Etc/UTC\nv timestamptz'
+	zone_ok '"time_zone":"+00:00"'
+	MAP=$'@source-tz GMT\nv timestamptz'
+	zone_ok '"time_zone":"UTC"'
+}
+
+@test "two names of the same rules agree: US/Central and America/Chicago, Europe/Berlin and Europe/Paris" {
+	OPTS=(--source-tz America/Chicago)
+	zone_ok '"time_zone":"US/Central",'"$JUL_CHI"
+	zone_ok '"time_zone":"America/Chicago",'"$JAN_CHI"
+	MAP=$'@source-tz US/Central\nv timestamptz'
+	OPTS=()
+	zone_ok '"time_zone":"America/Chicago"'
+	OPTS=(--source-tz Europe/Paris)
+	zone_ok '"time_zone":"Europe/Berlin"'
+}
+
+@test "zones with other rules do not agree: America/Havana and America/New_York change on other hours" {
+	OPTS=(--source-tz America/New_York)
+	zone_bad '"time_zone":"America/Havana",'"$JAN" America/Havana America/New_York
+	[[ "$stderr" == *"(from 2023-03-12 05:00:00 UTC the server's offset is -04:00, the map's -05:00): set GX_SOURCE_TZ=America/Havana (or --source-tz), or declare it on purpose with GX_SOURCE_TZ_OVERRIDE=1 (or --source-tz-override)" ]]
+	OPTS=(--source-tz Europe/London)
+	zone_bad '"time_zone":"UTC"' UTC Europe/London
+}
+
+@test "a fixed offset agrees with a zone only if it never leaves it: -06:00 is not America/Chicago" {
+	OPTS=(--source-tz America/Chicago)
+	zone_bad '"time_zone":"-06:00",'"$JAN_CHI" -06:00 America/Chicago
+	zone_bad '"time_zone":"-05:00",'"$JUL_CHI" -05:00 America/Chicago
+	OPTS=(--source-tz America/Regina)
+	zone_ok '"time_zone":"-06:00"'
+	OPTS=(--source-tz Asia/Kolkata)
+	zone_ok '"time_zone":"+05:30"'
+	OPTS=(--source-tz -06:00)
+	zone_ok '"time_zone":"Etc/GMT+6"'
+	zone_ok '"time_zone":"-6:00"'
+	zone_bad '"time_zone":"-07:00"' -07:00 -06:00
+}
+
+@test "an abbreviation agrees with a zone that uses it and has the server's offset at the instant" {
+	OPTS=(--source-tz America/Chicago)
+	zone_ok '"time_zone":"CST",'"$JAN_CHI"
+	# MariaDB names the abbreviation of its start: CST all summer long
+	zone_ok '"time_zone":"CST",'"$JUL_CHI"
+	zone_ok '"time_zone":"CDT",'"$JAN_CHI"
+	# without "instant": the abbreviation only
+	zone_ok '"time_zone":"CST","clock":"2024-01-15 06:00:00"'
+	zone_ok '"time_zone":"CST"'
+	OPTS=(--source-tz Europe/Berlin)
+	zone_ok '"time_zone":"CET","clock":"2024-01-15 13:00:00.5","instant":1705320000.5'
+	OPTS=(--source-tz Europe/Istanbul)
+	zone_ok '"time_zone":"+03","clock":"2024-01-15 15:00:00",'"$JAN"
+}
+
+@test "an abbreviation the zone does not use, or a clock at another offset, does not agree" {
+	OPTS=(--source-tz America/Chicago)
+	zone_bad '"time_zone":"EST",'"$JAN_CHI" EST America/Chicago
+	[[ "$stderr" == *"('EST' is an abbreviation the map's zone does not use from 2023-01-14 12:00:00 UTC to 2025-01-15 12:00:00 UTC): set GX_SOURCE_TZ to the server's IANA zone (or --source-tz), or"* ]]
+	# CST, but the clock shows -05:00 in January: not Chicago
+	zone_bad '"time_zone":"CST","clock":"2024-01-15 07:00:00",'"$JAN" CST America/Chicago
+	[[ "$stderr" == *"(at the stream's instant, 2024-01-15 12:00:00 UTC, the server's clock is at -05:00, the map's zone at -06:00)"* ]]
+	# China's CST is not Chicago's
+	OPTS=(--source-tz Asia/Shanghai)
+	zone_bad '"time_zone":"CST",'"$JAN_CHI" CST Asia/Shanghai
+	OPTS=()
+	zone_bad '"time_zone":"CST"' CST UTC
+	zone_bad '"time_zone":"CET"' CET UTC
+}
+
+@test "a zone name the tz database does not know does not agree with anything" {
+	zone_bad '"time_zone":"Mars/Olympus_Mons"' Mars/Olympus_Mons UTC
+	[[ "$stderr" == *"('Mars/Olympus_Mons' is neither a UTC offset, a zone of this system's tz database nor an abbreviation): set GX_SOURCE_TZ to the server's IANA zone"* ]]
+	zone_bad '"time_zone":"../../etc/passwd"' ../../etc/passwd UTC
+	zone_bad '"time_zone":""' '' UTC
+}
+
+@test "@source-tz ZONE override in the map: ZONE whatever the server says" {
+	MAP=$'@source-tz UTC override\nv timestamptz'
+	zone_ok '"time_zone":"America/Chicago",'"$JAN_CHI"
+	[ "${lines[0]}" = '{"v":"2024-01-15 12:00:00+00:00"}' ]
+	# the override goes with the map's zone: GX_SOURCE_TZ replaces both
+	GX_SOURCE_TZ=Europe/Berlin zone_bad '"time_zone":"America/Chicago"' America/Chicago Europe/Berlin
+	[[ "$stderr" == *"but this run converts DATETIMEs as 'Europe/Berlin' ("*"or declare it on purpose with GX_SOURCE_TZ_OVERRIDE=1 (or --source-tz-override)" ]]
+	run --separate-stderr gx-map --check "$BATS_TEST_TMPDIR/t.map"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$BATS_TEST_TMPDIR/t.map: ok: 1 columns, source zone UTC (override)" ]
+	bad_map $'@source-tz UTC sometimes\nv text' "1: @source-tz ZONE [override]: 'sometimes' is not 'override'"
+	bad_map $'@unknown ignore override\nv text' '1: a setting is one word: @unknown VALUE'
+	bad_map $'@source-tz UTC override now\nv text' '1: a setting is one word: @source-tz VALUE'
+}
+
+@test "GX_SOURCE_TZ_OVERRIDE=1 and --source-tz-override: the zone used whatever the server says" {
+	GX_SOURCE_TZ_OVERRIDE=1 zone_ok '"time_zone":"America/Chicago",'"$JAN_CHI"
+	OPTS=(--source-tz-override)
+	zone_ok '"time_zone":"America/Chicago",'"$JAN_CHI"
+	OPTS=(--source-tz Europe/Berlin --source-tz-override)
+	zone_ok '"time_zone":"America/Chicago",'"$JAN_CHI"
+	[ "${lines[0]}" = '{"v":"2024-01-15 12:00:00+01:00"}' ]
+	OPTS=()
+	GX_SOURCE_TZ=Europe/Berlin GX_SOURCE_TZ_OVERRIDE=yes zone_ok '"time_zone":"America/Chicago"'
+	GX_SOURCE_TZ_OVERRIDE=0 zone_bad '"time_zone":"America/Chicago"' America/Chicago UTC
+	GX_SOURCE_TZ_OVERRIDE='' zone_bad '"time_zone":"America/Chicago"' America/Chicago UTC
+}
+
+@test "a stream without time_zone (or with null) is not compared: old streams and hand-written ones pass" {
+	zone_ok ''
+	zone_ok '"clock":"2024-01-15 06:00:00.000000",'"$JAN"
+	zone_ok '"time_zone":null'
+	OPTS=(--source-tz America/Chicago)
+	zone_ok '"entity":"appointments"'
+}
+
+@test "GX_SOURCE_TZ=America/Chicago with a Chicago server agrees and converts by Chicago's rules" {
+	printf '%s\n' 'v timestamptz' >"$BATS_TEST_TMPDIR/t.map"
+	printf '%s\n' '{"v":"2024-01-15 12:00:00"}' '{"v":"2024-07-15 12:00:00.5"}' '{"v":"2024-03-10 02:30:00"}' \
+		'{"@gx":"end","records":3,"clock":"2024-07-15 07:00:00.000000","time_zone":"America/Chicago","instant":1721044800}' \
+		>"$BATS_TEST_TMPDIR/in"
+	GX_SOURCE_TZ=America/Chicago run --separate-stderr gx-map "$BATS_TEST_TMPDIR/t.map" <"$BATS_TEST_TMPDIR/in"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "$output" = '{"v":"2024-01-15 12:00:00-06:00"}
+{"v":"2024-07-15 12:00:00.5-05:00"}
+{"v":"2024-03-10 03:30:00-05:00"}
+{"@gx":"end","records":3,"clock":"2024-07-15 07:00:00.000000","time_zone":"America/Chicago","instant":1721044800,"rejected":0}' ]
+}
+
+@test "a fixed offset is a source zone too: --source-tz +05:30 appends +05:30" {
+	OPTS=(--source-tz +05:30)
+	zone_ok '"time_zone":"+05:30"'
+	[ "${lines[0]}" = '{"v":"2024-01-15 12:00:00+05:30"}' ]
+	OPTS=(--source-tz -00:00)
+	zone_ok '"time_zone":"UTC"'
+	[ "${lines[0]}" = '{"v":"2024-01-15 12:00:00+00:00"}' ]
+	OPTS=(--source-tz +15:00)
+	zrun ''
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "gx-map: unknown time zone '+15:00' (an IANA name such as America/New_York)" ]
+}
+
+@test "a malformed clock or instant, or the two a day apart, fails the run with exit 1" {
+	zrun '"time_zone":"UTC","instant":"soon"'
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "gx-map: line 2: the end marker's \"instant\" is not epoch seconds with at most 6 decimals: 'soon'" ]
+	zrun '"time_zone":"UTC","instant":1705320000.1234567'
+	[ "$status" -eq 1 ]
+	zrun '"time_zone":"UTC","clock":"2024-02-30 00:00:00"'
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "gx-map: line 2: the end marker's \"clock\" is not YYYY-MM-DD HH:MM:SS[.ffffff]: '2024-02-30 00:00:00'" ]
+	zrun '"time_zone":"UTC","clock":"2024-01-15 12:00:00","instant":0'
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "gx-map: line 2: the end marker's \"clock\" '2024-01-15 12:00:00' and \"instant\" 0 are more than a day apart: not one moment" ]
+	[[ "$output" != *'"@gx"'* ]]
+}
+
+@test "--debug says which zones were compared and how it came out" {
+	OPTS=(--debug)
+	zone_ok '"time_zone":"+00:00",'"$JAN"
+	[ "${stderr_lines[1]}" = "gx-map: debug: line 2: the server's time zone '+00:00' against 'UTC': agree: the same UTC offsets from 2023-01-14 12:00:00 UTC to 2025-01-15 12:00:00 UTC" ]
+	zrun '"time_zone":"America/Chicago",'"$JAN"
+	[ "$status" -eq 1 ]
+	[ "${stderr_lines[1]}" = "gx-map: debug: line 2: the server's time zone 'America/Chicago' against 'UTC': differ: from 2023-01-14 12:00:00 UTC the server's offset is -06:00, the map's +00:00" ]
+	[[ "${stderr_lines[2]}" == "gx-map: line 2: the source server's time zone is 'America/Chicago' but "* ]]
+	OPTS=(--debug --source-tz-override)
+	zone_ok '"time_zone":"America/Chicago"'
+	[ "${stderr_lines[1]}" = "gx-map: debug: line 2: the server's time zone 'America/Chicago' is not compared with 'UTC' (declared by --source-tz-override)" ]
+	OPTS=(--debug)
+	zone_ok ''
+	[ "${stderr_lines[1]}" = "gx-map: debug: line 2: the end marker names no time_zone: 'UTC' is not compared" ]
 }
 
 # --- json ------------------------------------------------------------------------
@@ -799,7 +1033,8 @@ bad_map() {
 	run --separate-stderr gxm '{"id":1}'
 	[ "$status" -eq 0 ]
 	[[ "${stderr_lines[0]}" == "gx-map: debug: $BATS_TEST_TMPDIR/t.map: 1 columns from 1 source keys, source zone UTC" ]]
-	[[ "${stderr_lines[1]}" == "gx-map: debug: 1 records read, 1 written, 0 rejected in "* ]]
+	[ "${stderr_lines[1]}" = "gx-map: debug: line 2: the end marker names no time_zone: 'UTC' is not compared" ]
+	[[ "${stderr_lines[2]}" == "gx-map: debug: 1 records read, 1 written, 0 rejected in "* ]]
 }
 
 # --- the appointments map -----------------------------------------------------------------

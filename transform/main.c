@@ -2,8 +2,8 @@
  * gx-map: renames and casts the records of an NDJSON stream by a mapping
  * file, for one warehouse table.
  *
- *   gx-map [--rejects FILE] [--max-errors N] [--source-tz ZONE] [--debug]
- *          MAPFILE < in > out
+ *   gx-map [--rejects FILE] [--max-errors N] [--source-tz ZONE]
+ *          [--source-tz-override] [--debug] MAPFILE < in > out
  *   gx-map --check MAPFILE
  *
  * Reads records from stdin; writes each as an object with the map's target
@@ -16,15 +16,19 @@
  * is docs/mapping.md.
  *
  * Source DATETIMEs are wall times in the source zone: --source-tz, else
- * $GX_SOURCE_TZ, else the map's @source-tz, else UTC.
+ * $GX_SOURCE_TZ, else the map's @source-tz, else UTC. It must agree with
+ * the zone the end marker names for the source server, or the run fails
+ * at the end marker, unless declared on purpose (an override).
  *
- * Exit status: 0 done; 1 bad usage, bad map, bad input or too many
- * rejects; 3 the input ended without the end marker.
+ * Exit status: 0 done; 1 bad usage, bad map, bad input, a source zone
+ * that disagrees or too many rejects; 3 the input ended without the end
+ * marker.
  */
 #include "map.h"
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdnoreturn.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,16 +36,19 @@ static void usage(int status)
 {
 	fprintf(status ? stderr : stdout,
 		"usage: gx-map [--rejects FILE] [--max-errors N] [--source-tz ZONE] [--debug]\n"
-		"              MAPFILE < in.ndjson > out.ndjson\n"
+		"              [--source-tz-override] MAPFILE < in.ndjson > out.ndjson\n"
 		"       gx-map --check MAPFILE\n"
 		"       gx-map --help | --version\n"
 		"\n"
 		"  --rejects FILE    append each rejected record, its line and reason to FILE\n"
 		"  --max-errors N    fail once more than N records are rejected (default 0)\n"
-		"  --source-tz ZONE  IANA zone of source DATETIMEs (overrides $GX_SOURCE_TZ\n"
-		"                    and the map's @source-tz; default UTC)\n"
+		"  --source-tz ZONE  IANA zone or +HH:MM of source DATETIMEs (overrides\n"
+		"                    $GX_SOURCE_TZ and the map's @source-tz; default UTC)\n"
+		"  --source-tz-override  use it whatever the server says; without this,\n"
+		"                    GX_SOURCE_TZ_OVERRIDE=1 or '@source-tz ZONE override',\n"
+		"                    a server zone (end marker) that disagrees fails the run\n"
 		"  --check           parse MAPFILE, report errors, read no input\n"
-		"  --debug           log the map and the run's figures to stderr\n"
+		"  --debug           log the map, the zone check and the run's figures\n"
 		"\n"
 		"example:\n"
 		"  gx-extract --entity appointments |\n"
@@ -77,15 +84,103 @@ static void load_map(struct gx_map *m, const char *path)
 	buf_free(&err);
 }
 
-static void open_zone(struct gx_tz *z, const char *opt, const char *map_tz)
+/* The source zone, and what declared it the rule whatever the server
+ * says (NULL: it must agree with the server's). */
+struct zone {
+	struct gx_tz tz;
+	int from_map;		/* the map's @source-tz, or the default UTC */
+	const char *override;
+};
+
+/* --source-tz, else $GX_SOURCE_TZ, else the map's @source-tz, else UTC.
+ * The map's "override" goes with its zone; the flag and
+ * GX_SOURCE_TZ_OVERRIDE with whichever zone is used. */
+static void open_zone(struct zone *zn, const char *opt, int opt_override,
+		      const struct gx_map *m)
 {
-	const char *env = getenv("GX_SOURCE_TZ");
-	const char *name = opt ? opt : env && *env ? env : map_tz ? map_tz : "UTC";
+	const char *env = getenv("GX_SOURCE_TZ"), *ov = getenv("GX_SOURCE_TZ_OVERRIDE");
 	gx_buf err = GX_BUF_INIT;
 
-	if (tz_open(z, name, &err))
+	zn->from_map = !opt && !(env && *env);
+	if (tz_open(&zn->tz, opt ? opt : !zn->from_map ? env :
+		    m->source_tz ? m->source_tz : "UTC", &err))
 		gx_die(GX_EXIT_DATA, "%s", err.s);
 	buf_free(&err);
+	zn->override = opt_override ? "--source-tz-override" :
+		ov && *ov && strcmp(ov, "0") ? "GX_SOURCE_TZ_OVERRIDE" :
+		zn->from_map && m->source_tz_override ? "the map's @source-tz override" : NULL;
+}
+
+/* An end marker member as text (a string decoded), or NULL when absent
+ * or null. */
+static const char *member(const struct gx_reader *r, const char *key, gx_buf *b)
+{
+	const struct gx_field *f = reader_get(r, key);
+	int nul = 0;
+
+	buf_reset(b);
+	if (!f || f->type == GX_NULL)
+		return NULL;
+	if (f->type != GX_STR || json_unescape(b, f->val, f->vlen, &nul) < 0 || nul) {
+		buf_reset(b);
+		buf_add(b, f->val, f->vlen);
+	}
+	return b->s ? b->s : "";
+}
+
+/* Dies naming both zones and how to choose: the server's zone where
+ * GX_SOURCE_TZ can take it, and the override that fits where ours came
+ * from. */
+static noreturn void zone_mismatch(const struct gx_reader *r, const struct zone *zn,
+				   const char *server, const char *why)
+{
+	const char *ours = zn->tz.name;
+	gx_buf fix = GX_BUF_INIT;
+
+	if (tz_resolvable(server))
+		buf_addf(&fix, "set GX_SOURCE_TZ=%s (or --source-tz)", server);
+	else
+		buf_adds(&fix, "set GX_SOURCE_TZ to the server's IANA zone (or --source-tz)");
+	if (zn->from_map)
+		buf_addf(&fix, ", or declare the old rule on purpose with "
+			 "'@source-tz %s override' / GX_SOURCE_TZ_OVERRIDE=1", ours);
+	else
+		buf_adds(&fix, ", or declare it on purpose with "
+			 "GX_SOURCE_TZ_OVERRIDE=1 (or --source-tz-override)");
+	gx_die(GX_EXIT_DATA, "line %lu: the source server's time zone is '%s' but "
+	       "this %s converts DATETIMEs as '%s' (%s): %s", r->lineno, server,
+	       zn->from_map ? "map" : "run", ours, why, fix.s);
+}
+
+/* The end marker names the source server's zone. Ours must agree with
+ * it, unless declared on purpose: else every DATETIME would land hours
+ * off without a word. Dying here withholds the end marker, so gx-load
+ * commits nothing of the run. */
+static void check_zone(const struct gx_reader *r, struct zone *zn)
+{
+	gx_buf srv = GX_BUF_INIT, clk = GX_BUF_INIT, ins = GX_BUF_INIT, how = GX_BUF_INIT;
+	const char *server = member(r, "time_zone", &srv), *ours = zn->tz.name;
+
+	if (!server) {
+		gx_debug("line %lu: the end marker names no time_zone: '%s' is not compared",
+			 r->lineno, ours);
+	} else if (zn->override) {
+		gx_debug("line %lu: the server's time zone '%s' is not compared with '%s' "
+			 "(declared by %s)", r->lineno, server, ours, zn->override);
+	} else {
+		int rc = tz_agrees(&zn->tz, server, member(r, "clock", &clk),
+				   member(r, "instant", &ins), &how);
+		if (rc < 0)
+			gx_die(GX_EXIT_DATA, "line %lu: %s", r->lineno, how.s);
+		gx_debug("line %lu: the server's time zone '%s' against '%s': %s: %s",
+			 r->lineno, server, ours, rc ? "agree" : "differ", how.s);
+		if (!rc)
+			zone_mismatch(r, zn, server, how.s);
+	}
+	buf_free(&srv);
+	buf_free(&clk);
+	buf_free(&ins);
+	buf_free(&how);
 }
 
 struct run {
@@ -183,6 +278,7 @@ int main(int argc, char **argv)
 		{ "rejects", required_argument, NULL, 'r' },
 		{ "max-errors", required_argument, NULL, 'm' },
 		{ "source-tz", required_argument, NULL, 'z' },
+		{ "source-tz-override", no_argument, NULL, 'o' },
 		{ "check", no_argument, NULL, 'c' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
@@ -191,7 +287,7 @@ int main(int argc, char **argv)
 	};
 	struct run run = { NULL, NULL, 0, 0, 0, 0, GX_BUF_INIT };
 	const char *zone = NULL;
-	int check = 0, c;
+	int check = 0, override = 0, c;
 
 	gx_init(argv[0]);
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -199,6 +295,7 @@ int main(int argc, char **argv)
 		case 'r': run.rejects_path = optarg; break;
 		case 'm': run.max_errors = gx_parse_count("--max-errors", optarg); break;
 		case 'z': zone = optarg; break;
+		case 'o': override = 1; break;
 		case 'c': check = 1; break;
 		case 'd': gx_debug_on = 1; break;
 		case 'h': usage(0); break;
@@ -211,16 +308,17 @@ int main(int argc, char **argv)
 
 	/* 1. The map and the zone, refused before any input is read. */
 	struct gx_map map;
-	struct gx_tz tz;
+	struct zone zn;
 	load_map(&map, argv[optind]);
-	open_zone(&tz, zone, map.source_tz);
-	gx_debug("%s: %zu columns from %zu source keys, source zone %s",
-		 argv[optind], map.ncol, map.nkey, tz.name);
+	open_zone(&zn, zone, override, &map);
+	gx_debug("%s: %zu columns from %zu source keys, source zone %s%s",
+		 argv[optind], map.ncol, map.nkey, zn.tz.name, zn.override ? " (override)" : "");
 	if (check) {
-		printf("%s: ok: %zu columns, source zone %s\n", argv[optind], map.ncol, tz.name);
+		printf("%s: ok: %zu columns, source zone %s%s\n", argv[optind], map.ncol,
+		       zn.tz.name, zn.override ? " (override)" : "");
 		gx_flush();
 		map_free(&map);
-		tz_close(&tz);
+		tz_close(&zn.tz);
 		return 0;
 	}
 	if (run.rejects_path && !(run.rejects = gx_fopen_private(run.rejects_path, "a")))
@@ -228,7 +326,7 @@ int main(int argc, char **argv)
 
 	/* 2. Each record mapped and written, or rejected; control lines
 	 * passed on. The end marker, and whatever follows it, is held back
-	 * until the input has ended cleanly. */
+	 * until the input has ended cleanly; its source zone is checked. */
 	struct gx_reader r;
 	struct map_reject rej = { GX_BUF_INIT, GX_BUF_INIT };
 	gx_buf out = GX_BUF_INIT, tail = GX_BUF_INIT;
@@ -242,6 +340,7 @@ int main(int argc, char **argv)
 			if (r.end_seen && !at_end) {
 				at_end = 1;
 				end_marker(&run, &r, &tail);
+				check_zone(&r, &zn);
 				continue;
 			}
 			while (n && r.line.s[n - 1] == '\r')
@@ -257,7 +356,7 @@ int main(int argc, char **argv)
 		}
 		run.records++;
 		buf_reset(&out);
-		if (map_apply(&map, &tz, &r, &out, &rej) == 0) {
+		if (map_apply(&map, &zn.tz, &r, &out, &rej) == 0) {
 			gx_out(out.s, out.len);
 			run.emitted++;
 		} else {
@@ -275,7 +374,7 @@ int main(int argc, char **argv)
 
 	reader_free(&r);
 	map_free(&map);
-	tz_close(&tz);
+	tz_close(&zn.tz);
 	buf_free(&out);
 	buf_free(&tail);
 	buf_free(&run.line);

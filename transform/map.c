@@ -449,7 +449,7 @@ static int parse_column(struct parser *p, const struct tok *t, size_t nt)
 
 	if (c->has_def) {
 		gx_buf out = GX_BUF_INIT, why = GX_BUF_INIT;
-		struct gx_tz utc = { NULL, 1, NULL };
+		struct gx_tz utc = { .fixed = 1 };
 		int rc = map_convert(m, c, &utc, &c->def, &out, &why);
 		if (rc != CAST_OK)
 			fail(p, "default=%.*s: %s", (int)c->def.vlen, c->def.val,
@@ -475,7 +475,11 @@ static int parse_setting(struct parser *p, const struct tok *t, size_t nt)
 	struct gx_map *m = p->m;
 	int e;
 
-	if (nt != 2)
+	/* "@source-tz ZONE override": ZONE whatever the server says. */
+	if (nt == 3 && tok_is(t[0], "@source-tz") && !tok_is(t[2], "override"))
+		return fail(p, "@source-tz ZONE [override]: '%.*s' is not 'override'",
+			    (int)t[2].n, t[2].s);
+	if (nt != 2 && !(nt == 3 && tok_is(t[0], "@source-tz")))
 		return fail(p, "a setting is one word: %.*s VALUE", (int)t[0].n, t[0].s);
 	if (value(p, "setting", t[1]))
 		return -1;
@@ -483,6 +487,7 @@ static int parse_setting(struct parser *p, const struct tok *t, size_t nt)
 		if (m->source_tz)
 			return fail(p, "@source-tz given twice");
 		m->source_tz = gx_strdup(p->val.s);
+		m->source_tz_override = nt == 3;
 		return 0;
 	}
 	if (tok_is(t[0], "@unknown")) {

@@ -54,6 +54,7 @@ struct gx_map {
 	struct map_key *key;
 	size_t nkey, nread;
 	char *source_tz;
+	int source_tz_override;	/* "@source-tz ZONE override" */
 	int unknown_reject, missing_null;
 	/* private: key lookup and per-record state of map_apply */
 	size_t *hash, hmask;
@@ -65,21 +66,32 @@ struct gx_map {
 
 #define TZ_SLOTS (1u << 16)
 
-/* The source zone. UTC needs no tables; another zone keeps a cache of
- * offsets per wall-clock hour. */
+/* The source zone. UTC and fixed offsets need no tables; another zone
+ * keeps a cache of offsets per wall-clock hour. */
 struct gx_tz {
 	char *name;
-	int utc;
+	int fixed;		/* one offset for ever: off */
+	int32_t off;		/* seconds east of UTC */
 	struct tz_slot *slot;
 };
 
-/* Opens the IANA zone name (and makes it the process's TZ); 0, or -1
- * with the reason in err. */
+/* Opens the zone name: a UTC name, a fixed offset "+HH:MM", or a tz
+ * database zone (which becomes the process's TZ); 0, or -1 with the
+ * reason in err. */
 int tz_open(struct gx_tz *z, const char *name, gx_buf *err);
 void tz_close(struct gx_tz *z);
 /* Appends "YYYY-MM-DD HH:MM:SS[.f]+HH:MM" for the wall time s[0..n), a
  * valid "YYYY-MM-DD" (midnight) or "YYYY-MM-DD HH:MM:SS[.f]". */
 void tz_stamp(struct gx_tz *z, gx_buf *out, const char *s, size_t n);
+/* Whether the source server's zone, as an end marker's "time_zone" names
+ * it, agrees with z around the marker's "instant" (epoch seconds) or else
+ * its "clock" (the server's wall time); either may be NULL. 1 they agree,
+ * 0 not, -1 the clock or instant is malformed; how says what was
+ * compared and found. */
+int tz_agrees(struct gx_tz *z, const char *server, const char *clock,
+	      const char *instant, gx_buf *how);
+/* 1 when tz_open takes name: not an abbreviation such as "CST". */
+int tz_resolvable(const char *name);
 
 /* buf_add, inline: a record's output is many small pieces. */
 static inline void out_add(gx_buf *b, const void *p, size_t n)

@@ -1,6 +1,8 @@
 /* libFuzzer target: bytes as a mapping file (transform/map.c); when the
  * map parses, fixed records go through it (transform/cast.c, tz.c) and
- * every record it writes must read back as a valid NDJSON line. */
+ * every record it writes must read back as a valid NDJSON line. The same
+ * bytes' first three lines are an end marker's time_zone, clock and
+ * instant for tz_agrees, which must answer and say why. */
 #define _POSIX_C_SOURCE 200809L
 #include "map.h"
 
@@ -84,6 +86,27 @@ static void check_output(const gx_buf *out)
 	fclose(in);
 }
 
+static void check_zone(const uint8_t *data, size_t size)
+{
+	const char *p = (const char *)data, *end = p + size;
+	char f[3][64];
+	gx_buf how = GX_BUF_INIT;
+
+	for (int i = 0; i < 3; i++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = (size_t)((nl ? nl : end) - p);
+		if (n >= sizeof f[i])
+			n = sizeof f[i] - 1;
+		memcpy(f[i], p, n);
+		f[i][n] = '\0';
+		p = nl ? nl + 1 : end;
+	}
+	tz_agrees(&tz, f[0], *f[1] ? f[1] : NULL, *f[2] ? f[2] : NULL, &how);
+	if (how.len == 0)
+		abort();
+	buf_free(&how);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int ready;
@@ -95,6 +118,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		setup();
 		ready = 1;
 	}
+	check_zone(data, size);
 	if (map_parse(&m, (const char *)data, size, "fuzz.map", &err) == 0) {
 		for (int i = 0; i < NREC; i++) {
 			buf_reset(&out);
