@@ -26,8 +26,15 @@ void gx_init(const char *prog)
 	/* EPIPE is handled where we write, so `| head` ends us quietly. */
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, outbuf, _IOFBF, OUTBUF);
-	if (getenv("GX_DEBUG") && *getenv("GX_DEBUG") && strcmp(getenv("GX_DEBUG"), "0"))
+	if (gx_env_flag("GX_DEBUG"))
 		gx_debug_on = 1;
+}
+
+int gx_env_flag(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v && strcmp(v, "0");
 }
 
 static int log_json = -1;

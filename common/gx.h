@@ -51,6 +51,8 @@ unsigned long long gx_parse_count(const char *opt, const char *s);
 /* Checks "YYYY-MM-DD" or "YYYY-MM-DD HH:MM:SS[.ffffff]" (a real calendar
  * date); returns 1 if valid. */
 int gx_valid_datetime(const char *s);
+/* 1 when the environment variable is set to anything but "" or "0". */
+int gx_env_flag(const char *name);
 /* Seconds since an arbitrary start, for durations. */
 double gx_clock(void);
 

@@ -98,7 +98,7 @@ struct zone {
 static void open_zone(struct zone *zn, const char *opt, int opt_override,
 		      const struct gx_map *m)
 {
-	const char *env = getenv("GX_SOURCE_TZ"), *ov = getenv("GX_SOURCE_TZ_OVERRIDE");
+	const char *env = getenv("GX_SOURCE_TZ");
 	gx_buf err = GX_BUF_INIT;
 
 	zn->from_map = !opt && !(env && *env);
@@ -107,7 +107,7 @@ static void open_zone(struct zone *zn, const char *opt, int opt_override,
 		gx_die(GX_EXIT_DATA, "%s", err.s);
 	buf_free(&err);
 	zn->override = opt_override ? "--source-tz-override" :
-		ov && *ov && strcmp(ov, "0") ? "GX_SOURCE_TZ_OVERRIDE" :
+		gx_env_flag("GX_SOURCE_TZ_OVERRIDE") ? "GX_SOURCE_TZ_OVERRIDE" :
 		zn->from_map && m->source_tz_override ? "the map's @source-tz override" : NULL;
 }
 
