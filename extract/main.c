@@ -238,8 +238,6 @@ static void parse_options(struct opts *o, int argc, char **argv)
 		bad_usage("%s", "--shard-bounds needs --shard K/N");
 	if (o->since_instant && o->w.since)
 		bad_usage("%s", "give one of --since and --since-instant");
-	if (o->probe && o->lookback < 0)
-		bad_usage("%s", "--probe needs --lookback S");
 	if (o->defaults_file && access(o->defaults_file, R_OK))
 		bad_usage("cannot read option file '%s'", o->defaults_file);
 }
@@ -555,13 +553,15 @@ int main(int argc, char **argv)
 	struct after prev;
 	if (o.probe && !o.after)
 		values_parse(&prev, "--probe", o.probe);
-	if (q.cursor && o.lookback >= 0 && o.probe_hours && !o.after &&
+	if (q.cursor && (o.lookback >= 0 || o.probe) && o.probe_hours && !o.after &&
 	    !o.w.until && !o.w.shard) {
+		/* Without --lookback the next checkpoint is unknown: check only. */
 		long long end = m.origin - o.lookback;
-		char *until = clock_wall(my, o.cursor_tz, end);
-		char *from = clock_wall(my, o.cursor_tz, end - 3600LL * o.probe_hours);
+		char *until = o.lookback >= 0 ? clock_wall(my, o.cursor_tz, end) : NULL;
+		char *from = o.lookback >= 0 ? clock_wall(my, o.cursor_tz,
+				end - 3600LL * o.probe_hours) : NULL;
 		probe_run(my, &q, o.probe ? &prev : NULL, until, from, &pr);
-		m.probe = pr.json.s;
+		m.probe = until ? pr.json.s : NULL;
 		m.late_rows = pr.late_rows;
 		if (pr.late_rows)
 			gx_warn("%llu rows arrived behind the last checkpoint (cursor %s "

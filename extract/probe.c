@@ -73,8 +73,9 @@ static void parse(struct band *d, const struct after *a)
 static void count(MYSQL *my, const struct query *q, struct band *old, struct band *now)
 {
 	const char *c = q->cursor;
-	const char *lo = old && strcmp(old->from, now->from) < 0 ? old->from : now->from;
-	const char *hi = old && strcmp(old->until, now->until) > 0 ? old->until : now->until;
+	const char *lo = !now || (old && strcmp(old->from, now->from) < 0) ? old->from : now->from;
+	const char *hi = !now || (old && strcmp(old->until, now->until) > 0) ? old->until : now->until;
+	const char *nu = now ? now->until : "0001-01-01";
 	gx_buf sql = GX_BUF_INIT;
 	MYSQL_RES *res;
 	MYSQL_ROW row;
@@ -85,7 +86,7 @@ static void count(MYSQL *my, const struct query *q, struct band *old, struct ban
 	buf_addf(&sql, "SELECT LEFT(c, 13), COUNT(*), BIT_XOR(h), c < ");
 	db_add_literal(&sql, my, old ? old->until : "0001-01-01", strlen(old ? old->until : "0001-01-01"));
 	buf_adds(&sql, ", c < ");
-	db_add_literal(&sql, my, now->until, strlen(now->until));
+	db_add_literal(&sql, my, nu, strlen(nu));
 	buf_addf(&sql, " FROM (SELECT DISTINCT %s AS c, CRC32(CONCAT_WS(0x1f, %s", c, c);
 	for (size_t i = 0; i < q->nkeys; i++)
 		buf_addf(&sql, ", %s", q->keys[i]);
@@ -132,17 +133,21 @@ void probe_run(MYSQL *my, const struct query *q, const struct after *prev,
 	memset(&then, 0, sizeof then);
 	memset(&old, 0, sizeof old);
 	/* then: the old band as the previous run counted it; old: the same
-	 * band counted now; now: the band the next delta will not read. */
+	 * band counted now; now: the band the next delta will not read (none
+	 * when until is NULL: a run that only checks). */
 	memset(&now, 0, sizeof now);
-	memcpy(now.from, from_wall, 13);
-	memcpy(now.from + 13, ":00:00", 7);
-	now.until = gx_strdup(until);
+	if (until) {
+		memcpy(now.from, from_wall, 13);
+		memcpy(now.from + 13, ":00:00", 7);
+		now.until = gx_strdup(until);
+	}
 	if (prev) {
 		parse(&then, prev);
 		memcpy(old.from, then.from, sizeof old.from);
 		old.until = gx_strdup(then.until);
 	}
-	count(my, q, prev ? &old : NULL, &now);
+	if (prev || until)
+		count(my, q, prev ? &old : NULL, until ? &now : NULL);
 
 	out->late_rows = 0;
 	out->widen_to[0] = '\0';
@@ -163,18 +168,19 @@ void probe_run(MYSQL *my, const struct query *q, const struct after *prev,
 		memcpy(out->widen_to + 13, ":00:00", 7);
 
 	buf_reset(&out->json);
-	buf_addc(&out->json, '[');
-	json_add_str(&out->json, now.from, strlen(now.from));
-	buf_addc(&out->json, ',');
-	json_add_str(&out->json, now.until, strlen(now.until));
-	for (size_t i = 0; i < now.nb; i++)
-		buf_addf(&out->json, ",\"%s\",%llu,%llu", now.b[i].hour, now.b[i].n, now.b[i].x);
-	buf_addc(&out->json, ']');
-	band_free(&now);
-	if (prev) {
-		band_free(&old);
-		band_free(&then);
+	if (until) {
+		buf_addc(&out->json, '[');
+		json_add_str(&out->json, now.from, strlen(now.from));
+		buf_addc(&out->json, ',');
+		json_add_str(&out->json, now.until, strlen(now.until));
+		for (size_t i = 0; i < now.nb; i++)
+			buf_addf(&out->json, ",\"%s\",%llu,%llu", now.b[i].hour, now.b[i].n,
+				 now.b[i].x);
+		buf_addc(&out->json, ']');
 	}
+	band_free(&now);
+	band_free(&old);
+	band_free(&then);
 }
 
 /* Rows whose cursor is after wall: written by a clock running ahead. */

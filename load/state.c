@@ -637,11 +637,12 @@ static int cmd_status(int argc, char **argv)
 	       "success age (s)", "checkpoint (source clock)", "lag (s)", "notes");
 	for (int i = 0; i < PQntuples(r); i++) {
 		notes(&n, r, i);
-		printf("%-34s %-8s %12s %14s %-27s %10s  %s\n", PQgetvalue(r, i, 0),
+		printf("%-34s %-8s %12s %14s %-27s %10s%s%s\n", PQgetvalue(r, i, 0),
 		       PQgetvalue(r, i, 1), PQgetvalue(r, i, 2),
 		       PQgetisnull(r, i, 3) ? "never" : PQgetvalue(r, i, 3),
 		       PQgetisnull(r, i, 4) ? "-" : PQgetvalue(r, i, 4),
-		       PQgetisnull(r, i, 5) ? "-" : PQgetvalue(r, i, 5), n.s ? n.s : "");
+		       PQgetisnull(r, i, 5) ? "-" : PQgetvalue(r, i, 5),
+		       n.len ? "  " : "", n.len ? n.s : "");
 	}
 	buf_free(&n);
 	PQclear(r);
