@@ -244,7 +244,8 @@ cron_line() {
 	read -r m h dom mon dow cmd <<<"$1"
 	cron_field "$m" 0 59 && cron_field "$h" 0 23 && cron_field "$dom" 1 31 &&
 		cron_field "$mon" 1 12 && cron_field "$dow" 0 7 || return 1
-	[ -n "$cmd" ] && bash -n -c "$cmd"
+	[ -n "$cmd" ] || return 1
+	bash -n -c "$cmd" || return 1
 	# an unescaped % would end the command in a crontab
 	[[ $cmd != *%* ]]
 }
@@ -260,7 +261,8 @@ cron_line() {
 	done <"$f"
 	[ "$n" -ge 1 ]
 	grep -q 'scripts/all' "$f"
-	run ! cron_line "61 * * * * true"	# the checker itself rejects a bad line
+	run ! cron_line "0 * * * *"	# the checker itself rejects a line without a command
+	run ! cron_line "61 * * * * true"	# and a bad field
 }
 
 @test "docs/examples: the systemd service and timer pass systemd-analyze verify" {

@@ -99,7 +99,8 @@ silent_listener() {
 	assert_failed_run "$t" 2
 	grep -qE '^gx-extract: query failed after [0-9]+ records: Lost connection to server during query \(the server stopped or restarted, killed our session, or the network failed\)$' "$t/err"
 	n=$(wc -l <"$t/out")
-	[ "$n" -ge 1 ] && [ "$n" -lt 400000 ]
+	[ "$n" -ge 1 ]
+	[ "$n" -lt 400000 ]
 	[ "$(tail -c 1 "$t/out" | od -An -c | tr -d ' ')" = '\n' ]
 	# Back up (on new ports): the next run reads everything.
 	"$GX_ROOT/scripts/sandbox" start "$GX_SB" >/dev/null 2>&1
@@ -126,7 +127,8 @@ silent_listener() {
 	GENIUS_DB_PORT=$port run --separate-stderr timeout 30 gx-extract --query "$FIX/big.sql" --timeout 2
 	elapsed=$(($(ms) - start))
 	[ "$status" -eq 2 ]
-	[ "$elapsed" -ge 1500 ] && [ "$elapsed" -lt 10000 ]
+	[ "$elapsed" -ge 1500 ]
+	[ "$elapsed" -lt 10000 ]
 	[ -z "$output" ]
 	[ "$(grep -c . <<<"$stderr")" -eq 1 ]
 	[[ $stderr == "gx-extract: cannot connect to MySQL at 127.0.0.1:$port as genius: "*"(no reply within 2 s: --timeout)" ]]

@@ -37,7 +37,7 @@ gx_servers_stop() {
 gx_env() {
 	export GX_SB="$BATS_FILE_TMPDIR/sandbox"
 	# shellcheck disable=SC1091
-	[ -f "$GX_SB/env" ] && . "$GX_SB/env"
+	if [ -f "$GX_SB/env" ]; then . "$GX_SB/env"; fi
 	return 0
 }
 

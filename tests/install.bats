@@ -45,19 +45,23 @@ last_run() {
 	done
 	s=$DEST/usr/share/gx
 	for f in lib entities entities.deps; do
-		[ -f "$s/scripts/$f" ] && [ ! -x "$s/scripts/$f" ]
+		[ -f "$s/scripts/$f" ] || { echo "no file scripts/$f"; false; }
+		[ ! -x "$s/scripts/$f" ] || { echo "scripts/$f is executable"; false; }
 	done
 	for e in $(entities) all status; do
 		[ -x "$s/scripts/$e" ] || { echo "no script $e"; false; }
 	done
 	for e in $(entities); do
-		[ -f "$s/extract/queries/$e.sql" ] && [ -f "$s/transform/maps/$e.map" ]
+		[ -f "$s/extract/queries/$e.sql" ] || { echo "no query $e.sql"; false; }
+		[ -f "$s/transform/maps/$e.map" ] || { echo "no map $e.map"; false; }
 	done
 	diff <(cd "$GX_ROOT/load/ddl" && ls) <(cd "$s/load/ddl" && ls)
 	diff <(cd "$GX_ROOT/docs/man" && ls -- *.1) <(cd "$DEST/usr/share/man/man1" && ls)
 	diff <(cd "$GX_ROOT/docs/man" && ls -- *.7) <(cd "$DEST/usr/share/man/man7" && ls)
 	# nothing else: no sandbox, demo or test files
-	[ ! -e "$s/scripts/sandbox" ] && [ ! -e "$s/scripts/demo" ] && [ ! -e "$s/tests" ]
+	[ ! -e "$s/scripts/sandbox" ]
+	[ ! -e "$s/scripts/demo" ]
+	[ ! -e "$s/tests" ]
 }
 
 @test "no installed file names the source tree" {

@@ -18,13 +18,16 @@ render() {
 }
 
 # check_options PAGE HELP_TEXT: every long option of HELP_TEXT (up to its
-# example, which may show other programs' options) is in PAGE.
+# example, which may show other programs' options) is in PAGE; a HELP_TEXT
+# without any option (a --help that failed) fails too.
 check_options() {
-	local text opt missing=""
+	local text opt missing="" n=0
 	text=$(render "$1")
 	while read -r opt; do
+		n=$((n + 1))
 		grep -qE -- "(^|[^a-z0-9-])$opt([^a-z0-9-]|\$)" <<<"$text" || missing+=" $opt"
 	done < <(sed '/^[Ee]xample/,$d' <<<"$2" | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u)
+	[ "$n" -gt 0 ] || { echo "no option in the help text for ${1##*/}"; return 1; }
 	[ -z "$missing" ] || { echo "${1##*/} lacks:$missing"; return 1; }
 }
 
@@ -54,7 +57,8 @@ check_options() {
 	for p in "${PAGES[@]}"; do
 		run mandoc -T lint "$p"
 		echo "$output"
-		[ "$status" -eq 0 ] && [ -z "$output" ]
+		[ "$status" -eq 0 ]
+		[ -z "$output" ]
 	done
 }
 
@@ -62,6 +66,7 @@ check_options() {
 	for prog in gx-extract gx-map gx-load gx-state; do
 		check_options "$MAN/$prog.1" "$("$prog" --help)"
 	done
+	run ! check_options "$MAN/gx-map.1" ""	# nor does an empty --help
 	run ! check_options "$MAN/gx-map.1" "  --no-such-option  the check itself works"
 }
 
@@ -90,7 +95,7 @@ check_options() {
 	for p in "${PAGES[@]}"; do
 		text=$(render "$p")
 		sections=(NAME DESCRIPTION ENVIRONMENT FILES "EXIT STATUS" EXAMPLES "SEE ALSO")
-		[[ $p == *.1 ]] && sections+=(SYNOPSIS OPTIONS)
+		if [[ $p == *.1 ]]; then sections+=(SYNOPSIS OPTIONS); fi
 		for s in "${sections[@]}"; do
 			grep -qx -- "$s" <<<"$text" || { echo "${p##*/}: no section $s"; false; }
 		done
@@ -102,10 +107,13 @@ check_options() {
 
 @test "SEE ALSO names only pages that exist" {
 	for p in "${PAGES[@]}"; do
+		n=0
 		while read -r ref; do
+			n=$((n + 1))
 			name=${ref%(*}
 			sec=${ref#*(}
 			[ -f "$MAN/$name.${sec%)}" ] || { echo "${p##*/}: $ref does not exist"; false; }
 		done < <(sed -n '/^SEE ALSO$/,$p' <<<"$(render "$p")" | grep -oE 'gx[a-z-]*\([17]\)')
+		[ "$n" -gt 0 ] || { echo "${p##*/}: SEE ALSO names no gx page"; false; }
 	done
 }

@@ -25,7 +25,11 @@ setup() {
 	grep -qx 'gx_last_run_processed_rows{entity="appointments"} [0-9]\+' "$f"
 	grep -q '^gx_last_success_timestamp_seconds{entity="appointments"} [0-9]\{10\}$' "$f"
 	# every sample line is "name{labels} number", every metric has HELP and TYPE
-	! grep -v '^#' "$f" | grep -vE '^gx_[a-z_]+\{[^}]*\} -?[0-9.e+-]+$'
+	! grep -v '^#' "$f" | grep -vE '^gx_[a-z_]+\{[^}]*\} -?[0-9.e+-]+$' || false
+	for m in $(grep -v '^#' "$f" | cut -d'{' -f1 | sort -u); do
+		grep -q "^# HELP $m ." "$f" || { echo "no HELP for $m"; false; }
+		grep -qx "# TYPE $m [a-z]*" "$f" || { echo "no TYPE for $m"; false; }
+	done
 	[ "$(grep -c '^# TYPE' "$f")" -eq "$(grep -c '^# HELP' "$f")" ]
 }
 
@@ -48,7 +52,8 @@ setup() {
 	[ "$status" -eq 0 ]
 	[ -n "$stderr" ]
 	while IFS= read -r line; do
-		[ "$(jq -r '.program + " " + .level' <<<"$line")" != " " ]
+		jq -se 'length == 1 and (.[0] | type == "object" and (.program | type) == "string"
+			and (.level | type) == "string")' <<<"$line" >/dev/null || { echo "not a JSON log line: $line"; false; }
 	done <<<"$stderr"
 	[[ $stderr == *'"program":"gx-load","level":"info"'* ]]
 	[[ $stderr == *'"program":"gx-extract","level":"info"'* ]]

@@ -17,12 +17,17 @@ setup() {
 	export GX_REJECTS_DIR="$BATS_TEST_TMPDIR/rejects"
 }
 
-# Fails if the source or warehouse password appears in the file or text given.
+# no_secret FILE...: fails if the source password (GENIUS_DB_PASSWORD) or the
+# warehouse password (in $PGPASSFILE) appears in any of the files, if a file
+# cannot be read, or if either password is unknown (an empty one would match
+# everything, or nothing).
 no_secret() {
-	local pg
+	local pg rc=0
 	pg=$(awk -F: 'NR == 1 { print $5 }' "$PGPASSFILE")
-	! grep -qF -- "$GENIUS_DB_PASSWORD" "$@"
-	[ -z "$pg" ] || ! grep -qF -- "$pg" "$@"
+	[ -n "$GENIUS_DB_PASSWORD" ] || { echo "no_secret: GENIUS_DB_PASSWORD is empty"; return 1; }
+	[ -n "$pg" ] || { echo "no_secret: no password in $PGPASSFILE"; return 1; }
+	grep -lF -e "$GENIUS_DB_PASSWORD" -e "$pg" -- "$@" || rc=$?
+	[ "$rc" -eq 1 ] || { echo "no_secret: a password is in the files listed above (grep status $rc)"; return 1; }
 }
 
 @test "no password in any process's argv while a sync runs" {

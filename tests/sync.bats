@@ -220,7 +220,8 @@ EOF
 	appointments 2>/dev/null
 	t1=$(gx_my -e "SELECT NOW(6)")
 	clock=$(gx_last_run "performance_metrics->'stream'->>'clock'")
-	[[ ! $clock < $t0 ]] && [[ ! $clock > $t1 ]]
+	[[ ! $clock < $t0 ]]
+	[[ ! $clock > $t1 ]]
 	since=$(gx-state checkpoint appointments --lookback 300 | jq -r .since)
 	[ "$(gx_pg -c "SELECT '$clock'::timestamp - interval '300 seconds' = '$since'::timestamp")" = t ]
 }

@@ -29,7 +29,7 @@ setup() {
 		<"$BATS_TEST_TMPDIR/m" 2>>"$BATS_TEST_TMPDIR/e"
 	"${V[@]}" "$GX_BIN/gx-state" checkpoint appointments >/dev/null 2>>"$BATS_TEST_TMPDIR/e"
 	"${V[@]}" "$GX_BIN/gx-state" list >/dev/null 2>>"$BATS_TEST_TMPDIR/e"
-	! grep -q '==[0-9]*==' "$BATS_TEST_TMPDIR/e"
+	! grep '==[0-9]*==' "$BATS_TEST_TMPDIR/e" || false
 	[ "$(gx_pg -c "SELECT records_created FROM orchestration.sync_history WHERE id = $id")" -eq 250 ]
 }
 
@@ -42,6 +42,6 @@ setup() {
 	  echo '{"@gx":"end","records":40}'; } |
 		"${V[@]}" "$GX_BIN/gx-load" --table public.vg --key id --batch 8 --max-errors 1 \
 			--rejects "$BATS_TEST_TMPDIR/lr" 2>>"$BATS_TEST_TMPDIR/e"
-	! grep -q '==[0-9]*==' "$BATS_TEST_TMPDIR/e"
+	! grep '==[0-9]*==' "$BATS_TEST_TMPDIR/e" || false
 	[ "$(jq -r .line "$BATS_TEST_TMPDIR/lr")" = 17 ]
 }
