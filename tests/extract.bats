@@ -466,11 +466,13 @@ resume() {
 	[ "$status" -eq 0 ]
 	assert_stream
 	end=$(end_marker)
-	[ "$(jq -c 'del(.clock)' <<<"$end")" = '{"@gx":"end","records":5,"entity":"events","time_zone":"+00:00","since":"2024-06-16","until":null,"after":[null,91],"limit":5,"more":true,"last":["0000-00-00 00:00:00",42],"null_cursor":5,"invalid_utf8":0,"shard":null,"shard_bounds":null}' ]
+	[ "$(jq -c 'del(.clock, .instant, .origin, .blind)' <<<"$end")" = '{"@gx":"end","records":5,"entity":"events","time_zone":"+00:00","since":"2024-06-16","until":null,"after":[null,91],"limit":5,"more":true,"last":["0000-00-00 00:00:00",42],"null_cursor":5,"invalid_utf8":0,"shard":null,"shard_bounds":null,"since_instant":null,"cursor_tz":null,"late_rows":0,"future_cursor":0,"probe":null}' ]
+	# the instant is the clock's moment, and the origin no later than it
+	[ "$(jq -r '(.instant | floor) - .origin >= 0' <<<"$end")" = true ]
 	clock=$(jq -r .clock <<<"$end")
 	[[ $clock =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}\ [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}$ ]]
 	[[ ! $clock < $before && ! $clock > $after ]]
-	[ "$(jq -r 'keys_unsorted | join(" ")' <<<"$end")" = '@gx records entity clock time_zone since until after limit more last null_cursor invalid_utf8 shard shard_bounds' ]
+	[ "$(jq -r 'keys_unsorted | join(" ")' <<<"$end")" = '@gx records entity clock time_zone since until after limit more last null_cursor invalid_utf8 shard shard_bounds instant origin since_instant cursor_tz late_rows future_cursor blind probe' ]
 	[[ $stderr =~ gx-extract:\ 5\ records\ in\ [0-9]+\.[0-9]{2}\ s\ \([0-9]+\ rows/s\) ]]
 }
 

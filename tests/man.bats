@@ -78,7 +78,7 @@ check_options() {
 
 @test "every environment variable a program reads is documented in a page" {
 	text=$(for p in "${PAGES[@]}"; do render "$p"; done)
-	names=$(grep -ohE 'getenv\("[A-Z_]+"\)|env\("[A-Z_]+"\)' "$GX_ROOT"/common/*.c \
+	names=$(grep -ohE 'getenv\("[A-Z_]+"\)|env(_flag)?\("[A-Z_]+"\)' "$GX_ROOT"/common/*.c \
 		"$GX_ROOT"/extract/*.c "$GX_ROOT"/transform/*.c "$GX_ROOT"/load/*.c |
 		grep -oE '[A-Z_]{3,}' | sort -u)
 	[ -n "$names" ]
