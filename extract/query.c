@@ -538,6 +538,25 @@ static void add_wheres(gx_buf *sql, const struct query *q, int *n)
 	}
 }
 
+/* The type of the cursor's column, from a query that reads no row. */
+static int cursor_is_timestamp(const struct query *q, MYSQL *my)
+{
+	gx_buf sql = GX_BUF_INIT;
+	MYSQL_RES *res;
+	int ts;
+
+	if (!q->from)
+		return 0;
+	buf_addf(&sql, "SELECT %s %s LIMIT 0", q->cursor, q->from);
+	gx_debug("sql: %s", sql.s);
+	if (mysql_query(my, sql.s) || !(res = mysql_store_result(my)))
+		db_die(my, "cannot read the cursor's type");
+	ts = mysql_fetch_fields(res)[0].type == MYSQL_TYPE_TIMESTAMP;
+	mysql_free_result(res);
+	buf_free(&sql);
+	return ts;
+}
+
 void query_sql(gx_buf *sql, const struct query *q, const struct window *w, MYSQL *my)
 {
 	const char *c = q->cursor;
@@ -563,9 +582,15 @@ void query_sql(gx_buf *sql, const struct query *q, const struct window *w, MYSQL
 	if (w->ordered) {
 		buf_adds(sql, "\nORDER BY ");
 		/* By position: the bookkeeping columns themselves, whatever
-		 * aliases the select list defines. */
+		 * aliases the select list defines. A TIMESTAMP sorts by its
+		 * instant but compares with a literal (--after) in the session's
+		 * wall time, which repeats an hour at a DST fall-back: a walk in
+		 * instant order would skip rows there, so it goes in wall order. */
 		for (size_t i = 1; i <= nbk; i++)
-			buf_addf(sql, "%s%zu", i > 1 ? ", " : "", i);
+			if (i == 1 && c && cursor_is_timestamp(q, my))
+				buf_addf(sql, "CAST(%s AS DATETIME(6))", c);
+			else
+				buf_addf(sql, "%s%zu", i > 1 ? ", " : "", i);
 	}
 	if (w->has_limit)
 		buf_addf(sql, "\nLIMIT %llu", w->limit + 1);

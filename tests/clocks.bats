@@ -30,6 +30,10 @@ teardown() {
 	gx_my -e "SET GLOBAL time_zone = '+00:00';
 		GRANT PROCESS, SLAVE MONITOR ON *.* TO 'genius'@'127.0.0.1', 'genius'@'localhost'" || true
 	gx_my -e "STOP SLAVE; RESET SLAVE ALL" 2>/dev/null || true
+	if [ -d "$BATS_FILE_TMPDIR/primary" ]; then
+		"$GX_ROOT/scripts/sandbox" stop "$BATS_FILE_TMPDIR/primary" >/dev/null 2>&1 || true
+		rm -rf "$BATS_FILE_TMPDIR/primary"
+	fi
 }
 
 # The epoch of a UTC wall time.
@@ -95,6 +99,29 @@ target_city() {
 	[ "$status" -eq 0 ]
 	[ "$(target_city 'repeated ts')" -eq 4 ]
 	compare appointments
+}
+
+@test "DST fall-back, TIMESTAMP cursor: a bounded walk through the repeated hour skips no row" {
+	gx_my -e "ALTER TABLE appointment MODIFY updated_at TIMESTAMP NULL DEFAULT NULL"
+	chicago
+	ids=$(pick 3)
+	a=${ids%%,*} rest=${ids#*,} b=${rest%%,*} c=${rest#*,}
+	write_at "$(utc '2025-11-02 06:50')" "UPDATE appointment SET updated_at = NOW() WHERE id = $a"	# 01:50 CDT
+	write_at "$(utc '2025-11-02 07:20')" "UPDATE appointment SET updated_at = NOW() WHERE id = $b"	# 01:20 CST
+	write_at "$(utc '2025-11-02 07:50')" "UPDATE appointment SET updated_at = NOW() WHERE id = $c"	# 01:50 CST
+	want=$(gx_my -e "SELECT GROUP_CONCAT(id ORDER BY id) FROM appointment
+		WHERE updated_at >= '2025-11-02' AND updated_at < '2025-11-03'")
+	after=() got=()
+	for _ in $(seq 20); do
+		gx-extract --entity appointments --since 2025-11-02 --until 2025-11-03 --limit 1 \
+			"${after[@]}" >"$BATS_TEST_TMPDIR/walk" 2>/dev/null
+		got+=("$(head -n -1 "$BATS_TEST_TMPDIR/walk" | jq -r .id)")
+		[ "$(tail -n 1 "$BATS_TEST_TMPDIR/walk" | jq -r .more)" = true ] || break
+		after=(--after "$(tail -n 1 "$BATS_TEST_TMPDIR/walk" | jq -c .last)")
+	done
+	[ "$(printf '%s\n' "${got[@]}" | grep . | sort -n | paste -sd,)" = "$want" ]
+	# in the cursor's wall time: 01:20 (second pass) comes before both 01:50s
+	[ "${got[0]}" = "$b" ]
 }
 
 @test "DST spring-forward: the window is the wall time of the checkpoint, not widened, and nothing is lost" {
@@ -246,6 +273,36 @@ target_city() {
 	[[ $output == *"the source is a replica that is not replicating"* ]]
 	[ "$(gx_last_run status)" = failed ]
 	[[ $(gx_last_run error_message) == *"replica"* ]]
+}
+
+@test "a lagging replica as the source: the checkpoint moves back by its lag, rows it applies late still load" {
+	# A primary with a binary log and the same sample; the test's source
+	# server becomes its replica, 4 s behind (MASTER_DELAY).
+	p=$BATS_FILE_TMPDIR/primary
+	GX_SANDBOX_MYSQL_ARGS="--log-bin=primary --server-id=7" "$GX_ROOT/scripts/sandbox" start "$p" >/dev/null 2>&1
+	pmy() { mariadb --no-defaults --socket="$p/run/mysql.sock" -uroot --batch --skip-column-names "$@"; }
+	"$GX_ROOT/scripts/genius-sample" --rows 300 | pmy genius
+	[ "$(pmy genius -e 'CHECKSUM TABLE appointment' | cut -f2)" = "$(gx_my -e 'CHECKSUM TABLE appointment' | cut -f2)" ]
+	pmy <<<"CREATE USER repl@'127.0.0.1' IDENTIFIED BY 'repl-only-here'; GRANT REPLICATION SLAVE ON *.* TO repl@'127.0.0.1'"
+	read -r file pos _ < <(pmy -e "SHOW MASTER STATUS")
+	gx_my <<<"CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = $(sed -n 's/^export GENIUS_DB_PORT=//p' "$p/env"),
+		MASTER_USER = 'repl', MASTER_PASSWORD = 'repl-only-here', MASTER_LOG_FILE = '$file',
+		MASTER_LOG_POS = $pos, MASTER_DELAY = 4; START SLAVE"
+	appointments 2>/dev/null
+	pmy genius -e "UPDATE appointment SET city = 'via replica', updated_at = NOW() WHERE id IN ($(pick 3))"
+	sleep 2
+	run appointments --lookback 1 --probe-hours 0	# the replica has not applied them yet
+	[ "$status" -eq 0 ]
+	[[ $output == *"the source replica is "*" s behind its primary"* ]]
+	[ "$(target_city 'via replica')" -eq 0 ]
+	for _ in $(seq 100); do
+		[ "$(gx_my -e "SELECT count(*) FROM appointment WHERE city = 'via replica'")" -eq 3 ] && break
+		sleep 0.2
+	done
+	[ "$(gx_my -e "SELECT count(*) FROM appointment WHERE city = 'via replica'")" -eq 3 ]
+	appointments --lookback 1 --probe-hours 0 2>/dev/null
+	[ "$(target_city 'via replica')" -eq 3 ]
+	compare appointments
 }
 
 # Runs CMD until the latest run's end marker says the walk is done; prints
