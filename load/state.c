@@ -716,6 +716,20 @@ static int cmd_metrics(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_last(int argc, char **argv) { return cmd_list(argc, argv, 1); }
+static int cmd_runs(int argc, char **argv) { return cmd_list(argc, argv, 0); }
+
+/* The commands, in the order of the usage text. */
+static const struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+} commands[] = {
+	{ "init", cmd_init }, { "lock", cmd_lock }, { "begin", cmd_begin },
+	{ "finish", cmd_finish }, { "checkpoint", cmd_checkpoint },
+	{ "last", cmd_last }, { "list", cmd_runs }, { "status", cmd_status },
+	{ "metrics", cmd_metrics }, { NULL, NULL }
+};
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -740,27 +754,11 @@ int main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	optind = 0;	/* each command parses its own options (0: glibc restarts) */
-	int status;
-	if (!strcmp(cmd, "init"))
-		status = cmd_init(argc, argv);
-	else if (!strcmp(cmd, "lock"))
-		status = cmd_lock(argc, argv);
-	else if (!strcmp(cmd, "begin"))
-		status = cmd_begin(argc, argv);
-	else if (!strcmp(cmd, "finish"))
-		status = cmd_finish(argc, argv);
-	else if (!strcmp(cmd, "checkpoint"))
-		status = cmd_checkpoint(argc, argv);
-	else if (!strcmp(cmd, "last"))
-		status = cmd_list(argc, argv, 1);
-	else if (!strcmp(cmd, "list"))
-		status = cmd_list(argc, argv, 0);
-	else if (!strcmp(cmd, "status"))
-		status = cmd_status(argc, argv);
-	else if (!strcmp(cmd, "metrics"))
-		status = cmd_metrics(argc, argv);
-	else
-		gx_die(GX_EXIT_DATA, "unknown command '%s' (try --help)", cmd);
-	gx_flush();
-	return status;
+	for (const struct command *c = commands; c->name; c++)
+		if (!strcmp(cmd, c->name)) {
+			int status = c->run(argc, argv);
+			gx_flush();
+			return status;
+		}
+	gx_die(GX_EXIT_DATA, "unknown command '%s' (try --help)", cmd);
 }
