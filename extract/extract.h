@@ -164,4 +164,8 @@ struct run {
 void rows_stream(MYSQL *my, const char *sql, size_t nbk, int has_cursor,
 		 const struct window *w, struct run *r);
 
+/* query_load's parser on the text s[0..len) (the fuzz target's entry);
+ * path names it in messages. */
+void query_parse(struct query *q, const char *path, const char *s, size_t len);
+
 #endif

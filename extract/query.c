@@ -190,11 +190,9 @@ static void read_file(gx_buf *b, const char *path)
 	if (ferror(f))
 		gx_die(GX_EXIT_DATA, "%s: %s", path, strerror(errno));
 	fclose(f);
-	if (memchr(b->s ? b->s : "", '\0', b->len))
-		gx_die(GX_EXIT_DATA, "%s: holds a NUL byte", path);
 }
 
-void query_load(struct query *q, const char *path)
+void query_parse(struct query *q, const char *path, const char *s, size_t len)
 {
 	static const char *const modifiers[] = {
 		"ALL", "DISTINCT", "DISTINCTROW", "HIGH_PRIORITY", "STRAIGHT_JOIN",
@@ -207,20 +205,19 @@ void query_load(struct query *q, const char *path)
 		"WHERE", "GROUP", "HAVING", "ORDER", "LIMIT", "UNION", "EXCEPT",
 		"INTERSECT", "INTO", "WINDOW", "PROCEDURE", NULL
 	};
-	gx_buf b = GX_BUF_INIT;
 	size_t i = 0, at, sel, ins, end, from = 0;
 	int depth = 0, semi = 0;
 	enum tok t;
 
 	memset(q, 0, sizeof *q);
 	q->path = gx_strdup(path);
-	read_file(&b, path);
-	const char *s = b.s ? b.s : "";
+	if (memchr(s, '\0', len))
+		gx_die(GX_EXIT_DATA, "%s: holds a NUL byte", path);
 
 	/* Directives, then the SELECT keyword. */
 	for (;;) {
 		at = i;
-		t = lex(s, b.len, &i);
+		t = lex(s, len, &i);
 		if (t == T_SPACE)
 			continue;
 		if (t == T_COMMENT) {
@@ -242,7 +239,7 @@ void query_load(struct query *q, const char *path)
 	/* The bookkeeping columns go after the modifiers (SELECT DISTINCT). */
 	for (;;) {
 		at = i;
-		t = lex(s, b.len, &i);
+		t = lex(s, len, &i);
 		if (t == T_SPACE || t == T_COMMENT)
 			continue;
 		if (t == T_WORD && word_in(s + at, i - at, modifiers)) {
@@ -259,7 +256,7 @@ void query_load(struct query *q, const char *path)
 	i = end = ins;
 	for (;;) {
 		at = i;
-		t = lex(s, b.len, &i);
+		t = lex(s, len, &i);
 		if (t == T_END)
 			break;
 		if (t == T_SPACE)
@@ -303,7 +300,6 @@ void query_load(struct query *q, const char *path)
 	q->head = gx_strndup(s + sel, ins - sel);
 	q->tail = gx_strndup(s + ins, end - ins);
 	q->from = from ? q->tail + (from - ins) : NULL;
-	buf_free(&b);
 }
 
 void query_free(struct query *q)
@@ -607,4 +603,14 @@ void query_keys_sql(gx_buf *sql, const struct query *q,
 	buf_addf(sql, "SELECT %s %s", q->keys[0], q->from);
 	add_since_until(sql, q, w, my, &n);
 	add_wheres(sql, q, &n);
+}
+
+/* The query file at path, parsed (query_parse is the same from memory). */
+void query_load(struct query *q, const char *path)
+{
+	gx_buf b = GX_BUF_INIT;
+
+	read_file(&b, path);
+	query_parse(q, path, b.s ? b.s : "", b.len);
+	buf_free(&b);
 }
