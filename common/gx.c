@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -87,6 +88,28 @@ void gx_die(int status, const char *fmt, ...)
 	/* Whatever we already wrote is incomplete: never pretend otherwise by
 	 * flushing a partial record; the missing end marker says so. */
 	exit(status);
+}
+
+void gx_usage_error(const char *fmt, ...)
+{
+	char what[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof what, fmt, ap);
+	va_end(ap);
+	gx_die(GX_EXIT_DATA, "%s (see %s --help)", what, gx_prog);
+}
+
+void gx_bad_option(int ch, char **argv)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "?";
+
+	if (ch == ':')
+		gx_usage_error("%s: needs a value", arg);
+	if (optopt && strncmp(arg, "--", 2))
+		gx_usage_error("-%c: unknown option", optopt);
+	gx_usage_error("%.*s: unknown option", (int)strcspn(arg, "="), arg);
 }
 
 void gx_warn(const char *fmt, ...)

@@ -28,6 +28,13 @@ void gx_init(const char *prog);
 noreturn void gx_die(int status, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void gx_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Bad usage, the same in every program: one line "PROG: WHAT (see PROG
+ * --help)" on stderr, status 1; the usage itself only for --help. */
+noreturn void gx_usage_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+/* After getopt_long returned '?' or ':' (opterr 0, optstring ":..."):
+ * "--foo: unknown option" or "--table: needs a value". */
+noreturn void gx_bad_option(int ch, char **argv);
 /* A summary or progress line on stderr ("PROG: message", or JSON). */
 void gx_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void gx_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -92,7 +92,7 @@ static noreturn void usage(void)
 
 static noreturn void bad_usage(const char *fmt, const char *arg)
 {
-	gx_die(GX_EXIT_DATA, fmt, arg);
+	gx_usage_error(fmt, arg);
 }
 
 static const char *datetime(const char *opt, const char *s)
@@ -217,15 +217,11 @@ static void parse_options(struct opts *o, int argc, char **argv)
 		case O_DEBUG: gx_debug_on = 1; break;
 		case 'h': usage();
 		case O_VERSION: gx_version();
-		case ':':
-			bad_usage("option '%s' needs a value (see --help)",
-				  argv[optind - 1]);
-		default:
-			bad_usage("unknown option '%s' (see --help)", argv[optind - 1]);
+		default: gx_bad_option(c, argv);
 		}
 	}
 	if (optind < argc)
-		bad_usage("unexpected argument '%s' (see --help)", argv[optind]);
+		bad_usage("%s: unexpected argument", argv[optind]);
 	if (o->now) {
 		if (o->query || o->entity || o->w.since || o->w.until || o->after ||
 		    o->w.has_limit || o->shard)

@@ -32,9 +32,9 @@
 
 #include "load.h"
 
-static noreturn void usage(int status)
+static noreturn void usage(void)
 {
-	fprintf(status ? stderr : stdout,
+	fprintf(stdout,
 "usage: gx-load --table SCHEMA.TABLE --key COL [--key COL]... [options] < records.ndjson\n"
 "  --table SCHEMA.TABLE  the target; names are used as written (quoted)\n"
 "  --key COL             the upsert key (repeat for a composite key); the table\n"
@@ -74,7 +74,8 @@ static noreturn void usage(int status)
 "killed by that signal (130, 143, 129 in a shell); once COMMIT is sent they\n"
 "wait for its outcome.\n"
 "Example: gx-map appointments.map < raw.ndjson | gx-load --table ingestion.genius_appointment --key id\n");
-	exit(status);
+	gx_flush();
+	exit(0);
 }
 
 /* A count in the end marker ("rejected" of gx-map), 0 when absent. */
@@ -198,7 +199,8 @@ int main(int argc, char **argv)
 	int ch, force = 0, insert = 0;
 
 	gx_init(argv[0]);
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 't': L.table = optarg; break;
 		case 'k':
@@ -218,13 +220,15 @@ int main(int argc, char **argv)
 		case 'd': conninfo = optarg; break;
 		case 'T': timeout = gx_parse_count("--timeout", optarg); break;
 		case 'D': gx_debug_on = 1; break;
-		case 'h': usage(0);
+		case 'h': usage();
 		case 'V': gx_version();
-		default: usage(1);
+		default: gx_bad_option(ch, argv);
 		}
 	}
-	if (optind != argc || !L.table || !L.nkeys)
-		usage(1);
+	if (optind != argc)
+		gx_usage_error("%s: unexpected argument", argv[optind]);
+	if (!L.table || !L.nkeys)
+		gx_usage_error("--table and --key are required");
 	if (force && insert)
 		gx_die(GX_EXIT_DATA, "--force-overwrite and --insert-only exclude each other");
 	if (L.batch_size == 0)

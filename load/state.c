@@ -28,10 +28,8 @@
 
 static const char *conninfo;
 
-static noreturn void usage(int status)
+static noreturn void usage(void)
 {
-	if (status)
-		gx_die(status, "bad usage (see gx-state --help)");
 	fprintf(stdout,
 "usage: gx-state [--db CONNINFO] [--debug] COMMAND ...\n"
 "  init [--ddl DIR]                 create orchestration.sync_history and the warehouse tables\n"
@@ -49,7 +47,14 @@ static noreturn void usage(int status)
 "  metrics [--file PATH]            Prometheus text (node_exporter textfile collector)\n"
 "Connection: PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD or ~/.pgpass.\n"
 "Example: gx-state list appointments --limit 5\n");
-	exit(status);
+	gx_flush();
+	exit(0);
+}
+
+/* A command's arguments are wrong: its synopsis, in one line. */
+static noreturn void bad_args(const char *synopsis)
+{
+	gx_usage_error("usage: gx-state %s", synopsis);
 }
 
 static PGconn *connect_db(void)
@@ -163,9 +168,9 @@ static int cmd_init(int argc, char **argv)
 	size_t nn = 0;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		if (ch != 'd')
-			usage(1);
+			gx_bad_option(ch, argv);
 		buf_adds(&dir, optarg);
 	}
 	if (!dir.len)
@@ -223,7 +228,7 @@ static void forward(int sig)
 static int cmd_lock(int argc, char **argv)
 {
 	if (argc < 4 || strcmp(argv[2], "--"))
-		usage(1);
+		bad_args("lock ENTITY -- COMMAND [ARG...]");
 	const char *entity = argv[1];
 	PGconn *c = connect_db();
 	PGresult *r = gx_pg_execp(c, LOCK_SQL("pg_try_advisory_lock"), 1, &entity);
@@ -288,7 +293,7 @@ static int cmd_begin(int argc, char **argv)
 	int ch;
 
 	buf_addc(&conf, '{');
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		if (ch == 'e') {
 			endpoint = optarg;
 		} else if (ch == 'c') {
@@ -301,12 +306,12 @@ static int cmd_begin(int argc, char **argv)
 			buf_addc(&conf, ':');
 			add_conf_value(&conf, eq + 1);
 		} else {
-			usage(1);
+			gx_bad_option(ch, argv);
 		}
 	}
 	buf_addc(&conf, '}');
 	if (optind != argc - 1)
-		usage(1);
+		bad_args("begin ENTITY [--endpoint TEXT] [--conf KEY=VALUE]...");
 	const char *entity = argv[optind];
 	const char *held = getenv("GX_LOCK_HELD");
 	int locked = held && !strcmp(held, entity);
@@ -361,16 +366,16 @@ static int cmd_finish(int argc, char **argv)
 	const char *status = NULL, *error = NULL;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		if (ch == 's')
 			status = optarg;
 		else if (ch == 'e')
 			error = optarg;
 		else
-			usage(1);
+			gx_bad_option(ch, argv);
 	}
 	if (optind != argc - 1 || !status)
-		usage(1);
+		bad_args("finish ID --status success|partial|failed [--error TEXT]");
 	if (strcmp(status, "success") && strcmp(status, "partial") && strcmp(status, "failed"))
 		gx_die(GX_EXIT_DATA, "--status: expected success, partial or failed, got '%s'", status);
 	gx_parse_count("run id", argv[optind]);
@@ -444,7 +449,7 @@ static int cmd_checkpoint(int argc, char **argv)
 	const char *lookback = "300", *walk = NULL;
 	int ch, as_args = 0;
 
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		if (ch == 'l')
 			gx_parse_count("--lookback", lookback = optarg);
 		else if (ch == 'w')
@@ -452,10 +457,10 @@ static int cmd_checkpoint(int argc, char **argv)
 		else if (ch == 'a')
 			as_args = 1;
 		else
-			usage(1);
+			gx_bad_option(ch, argv);
 	}
 	if (optind != argc - 1)
-		usage(1);
+		bad_args("checkpoint ENTITY [--lookback SECONDS] [--walk KEY] [--args]");
 	const char *p[] = { argv[optind], lookback, walk };
 	PGconn *c = connect_db();
 	PGresult *r = gx_pg_execp(c, checkpoint_sql, 3, p);
@@ -552,16 +557,16 @@ static int cmd_list(int argc, char **argv, int only_last)
 	const char *limit = only_last ? "1" : "20";
 	int ch, json = 0;
 
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		if (ch == 'n' && !only_last)
 			gx_parse_count("--limit", limit = optarg);
 		else if (ch == 'j')
 			json = 1;
 		else
-			usage(1);
+			gx_bad_option(ch, argv);
 	}
 	if (argc - optind > 1 || (only_last && argc - optind != 1))
-		usage(1);
+		bad_args(only_last ? "last ENTITY [--json]" : "list [ENTITY] [--limit N] [--json]");
 	print_runs(optind < argc ? argv[optind] : NULL, limit, json);
 	return 0;
 }
@@ -623,13 +628,15 @@ static int cmd_status(int argc, char **argv)
 	const char *source_now = NULL;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (ch != 'n' || !gx_valid_datetime(optarg))
+	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		if (ch != 'n')
+			gx_bad_option(ch, argv);
+		if (!gx_valid_datetime(optarg))
 			gx_die(GX_EXIT_DATA, "--source-now: expected YYYY-MM-DD HH:MM:SS[.ffffff]");
 		source_now = optarg;
 	}
 	if (optind != argc)
-		usage(1);
+		bad_args("status [--source-now TS]");
 	PGconn *c = connect_db();
 	PGresult *r = latest(c, source_now);
 	gx_buf n = GX_BUF_INIT;
@@ -667,13 +674,13 @@ static int cmd_metrics(int argc, char **argv)
 	gx_buf b = GX_BUF_INIT, tmp = GX_BUF_INIT;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		if (ch != 'f')
-			usage(1);
+			gx_bad_option(ch, argv);
 		file = optarg;
 	}
 	if (optind != argc)
-		usage(1);
+		bad_args("metrics [--file PATH]");
 	PGconn *c = connect_db();
 	PGresult *r = latest(c, NULL);
 	buf_addf(&b, "# HELP gx_last_run_success 1 if the entity's latest run succeeded\n"
@@ -738,18 +745,19 @@ int main(int argc, char **argv)
 	int ch;
 
 	gx_init(argv[0]);
+	opterr = 0;
 	/* Options before the command only: "+" stops at the first non-option. */
-	while ((ch = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'D': conninfo = optarg; break;
 		case 'g': gx_debug_on = 1; break;
-		case 'h': usage(0);
+		case 'h': usage();
 		case 'V': gx_version();
-		default: usage(1);
+		default: gx_bad_option(ch, argv);
 		}
 	}
 	if (optind >= argc)
-		usage(1);
+		gx_usage_error("a command is required");
 	const char *cmd = argv[optind];
 	argc -= optind;
 	argv += optind;
@@ -760,5 +768,5 @@ int main(int argc, char **argv)
 			gx_flush();
 			return status;
 		}
-	gx_die(GX_EXIT_DATA, "unknown command '%s' (try --help)", cmd);
+	gx_usage_error("%s: unknown command", cmd);
 }

@@ -763,7 +763,7 @@ full_end() {
 	[[ "$output" =~ ^gx-load\ [0-9]+\.[0-9]+\.[0-9]+$ ]]
 	run gx-load --table load_t.item
 	[ "$status" -eq 1 ]
-	[[ "$output" == "usage: "* ]]
+	[ "$output" = "gx-load: --table and --key are required (see gx-load --help)" ]
 	run gx-load --table load_t.item --key id --batch 0
 	[ "$status" -eq 1 ]
 }

@@ -1017,14 +1017,20 @@ zone_bad() {
 	[[ "$output" =~ ^gx-map\ [0-9]+\.[0-9]+\.[0-9]+$ ]]
 }
 
-@test "bad usage (no map, two maps, unknown option) exits 1 with the usage on stderr" {
+@test "bad usage (no map, two maps, unknown option, no value) exits 1 with one line naming it" {
 	run --separate-stderr gx-map
 	[ "$status" -eq 1 ]
-	[[ "$stderr" == "usage: gx-map"* ]]
+	[ "$stderr" = "gx-map: a MAPFILE is required (see gx-map --help)" ]
+	[ -z "$output" ]
 	run --separate-stderr gx-map a.map b.map
 	[ "$status" -eq 1 ]
+	[ "$stderr" = "gx-map: one MAPFILE, not 2 arguments (see gx-map --help)" ]
 	run --separate-stderr gx-map --frobnicate a.map
 	[ "$status" -eq 1 ]
+	[ "$stderr" = "gx-map: --frobnicate: unknown option (see gx-map --help)" ]
+	run --separate-stderr gx-map a.map --max-errors
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "gx-map: --max-errors: needs a value (see gx-map --help)" ]
 }
 
 @test "--debug reports the map and the run's figures on stderr" {

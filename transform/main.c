@@ -32,9 +32,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void usage(int status)
+static noreturn void usage(void)
 {
-	fprintf(status ? stderr : stdout,
+	fprintf(stdout,
 		"usage: gx-map [--rejects FILE] [--max-errors N] [--source-tz ZONE] [--debug]\n"
 		"              [--source-tz-override] MAPFILE < in.ndjson > out.ndjson\n"
 		"       gx-map --check MAPFILE\n"
@@ -54,8 +54,6 @@ static void usage(int status)
 		"  gx-extract --entity appointments |\n"
 		"    gx-map --rejects appointments.rejects transform/maps/appointments.map |\n"
 		"    gx-load --table ingestion.genius_appointment --key id\n");
-	if (status)
-		exit(status);
 	gx_flush();
 	exit(0);
 }
@@ -290,7 +288,8 @@ int main(int argc, char **argv)
 	int check = 0, override = 0, c;
 
 	gx_init(argv[0]);
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r': run.rejects_path = optarg; break;
 		case 'm': run.max_errors = gx_parse_count("--max-errors", optarg); break;
@@ -298,13 +297,14 @@ int main(int argc, char **argv)
 		case 'o': override = 1; break;
 		case 'c': check = 1; break;
 		case 'd': gx_debug_on = 1; break;
-		case 'h': usage(0); break;
+		case 'h': usage();
 		case 'V': gx_version(); break;
-		default: usage(GX_EXIT_DATA);
+		default: gx_bad_option(c, argv);
 		}
 	}
 	if (optind != argc - 1)
-		usage(GX_EXIT_DATA);
+		gx_usage_error(optind == argc ? "a MAPFILE is required" :
+			       "one MAPFILE, not %d arguments", argc - optind);
 
 	/* 1. The map and the zone, refused before any input is read. */
 	struct gx_map map;

@@ -1,0 +1,31 @@
+#!/usr/bin/env bats
+# The command-line conventions every gx program and script shares.
+
+load helpers
+bats_require_minimum_version 1.5.0
+
+@test "every program and script says bad usage in one style: PROG: WHAT (see PROG --help), exit 1" {
+	for prog in gx-extract gx-map gx-load gx-state; do
+		run --separate-stderr "$prog" --no-such-flag
+		[ "$status" -eq 1 ]
+		[ "$stderr" = "$prog: --no-such-flag: unknown option (see $prog --help)" ]
+		[ -z "$output" ]
+	done
+	for script in appointments all gx-sync; do
+		run --separate-stderr "$GX_ROOT/scripts/$script" --no-such-flag
+		[ "$status" -eq 1 ]
+		[ "$stderr" = "$script: --no-such-flag: unknown option (see $script --help)" ]
+	done
+}
+
+@test "-h and --help print the usage on stdout and exit 0, in every program and script" {
+	for prog in gx-extract gx-map gx-load gx-state "$GX_ROOT/scripts/appointments" \
+		"$GX_ROOT/scripts/all" "$GX_ROOT/scripts/gx-sync"; do
+		for flag in -h --help; do
+			run --separate-stderr "$prog" "$flag"
+			[ "$status" -eq 0 ]
+			[[ $output == usage:* ]]
+			[ -z "$stderr" ]
+		done
+	done
+}
