@@ -42,6 +42,13 @@ static struct bucket *bucket_at(struct band *d, const char *hour)
 	return &d->b[d->nb++];
 }
 
+/* The query's @where conditions, after a WHERE of ours. */
+static void add_wheres(gx_buf *sql, const struct query *q)
+{
+	for (size_t i = 0; i < q->nwheres; i++)
+		buf_addf(sql, "\n  AND (%s\n  )", q->wheres[i]);
+}
+
 static noreturn void bad_probe(const char *why)
 {
 	gx_die(GX_EXIT_DATA, "--probe: %s (expected the end marker's \"probe\": "
@@ -94,8 +101,7 @@ static void count(MYSQL *my, const struct query *q, struct band *old, struct ban
 	db_add_literal(&sql, my, lo, strlen(lo));
 	buf_addf(&sql, " AND %s < ", c);
 	db_add_literal(&sql, my, hi, strlen(hi));
-	for (size_t i = 0; i < q->nwheres; i++)
-		buf_addf(&sql, "\n  AND (%s\n  )", q->wheres[i]);
+	add_wheres(&sql, q);
 	buf_adds(&sql, "\n) x GROUP BY 1, 4, 5");
 	gx_debug("probe: %s", sql.s);
 	if (mysql_query(my, sql.s) || !(res = mysql_store_result(my)))
@@ -198,8 +204,7 @@ unsigned long long probe_future(MYSQL *my, const struct query *q, const char *wa
 		buf_addf(&sql, ", %s", q->keys[i]);
 	buf_addf(&sql, " %s\nWHERE %s > ", q->from, q->cursor);
 	db_add_literal(&sql, my, wall, strlen(wall));
-	for (size_t i = 0; i < q->nwheres; i++)
-		buf_addf(&sql, "\n  AND (%s\n  )", q->wheres[i]);
+	add_wheres(&sql, q);
 	buf_adds(&sql, "\n) x");
 	gx_debug("sql: %s", sql.s);
 	if (mysql_query(my, sql.s) || !(res = mysql_store_result(my)))
