@@ -112,10 +112,13 @@ static void parse_bounds(struct shard *s, const char *arg)
 		i++;
 		p += len;
 		p += strspn(p, " \t");
-		if (*p == ',')
+		if (*p == ',') {
 			p += 1 + strspn(p + 1, " \t");
-		else if (*p != ']')
+			if (*p == ']')
+				bad_bounds("expected a bound after ','", arg);
+		} else if (*p != ']') {
 			bad_bounds("expected ',' or ']'", arg);
+		}
 	}
 	if (p[1 + strspn(p + 1, " \t")])
 		bad_bounds("text after the array", arg);
@@ -136,7 +139,9 @@ void shard_parse(struct shard *s, const char *kn, const char *bounds)
 	if (!s->k || !s->n || s->k > s->n || s->n > MAX_SHARDS)
 		gx_die(GX_EXIT_DATA, "--shard: not K/N with 1 <= K <= N <= %d: '%s'",
 		       MAX_SHARDS, kn);
+	/* 0 until shard_plan (or --shard-bounds) fixes them: bounds_json reads them */
 	s->bound = gx_malloc(s->n * sizeof *s->bound);
+	memset(s->bound, 0, s->n * sizeof *s->bound);
 	if (bounds)
 		parse_bounds(s, bounds);
 	bounds_json(s);
