@@ -61,6 +61,14 @@ test-faults: all
 	  GX_SEED=$$seed bats --filter 'random interleavings' tests/contract.bats tests/clocks.bats || exit 1; \
 	done
 
+# Deliberate bugs, one at a time, each in a copy of the tree (build/mutants/):
+# the tests each names must fail for it (docs/testing.md). MUTANTS="a b"
+# runs only those; tests/mutants/run -l lists them.
+test-mutants:
+	tests/mutants/run $(MUTANTS)
+
+.PHONY: test-mutants
+
 # The libFuzzer targets for minutes (make test runs them for seconds).
 fuzz:
 	tests/fuzz/run $${FUZZ_SECONDS:-300}
