@@ -90,13 +90,13 @@ static int word_in(const char *s, size_t n, const char *const *list)
 	return 0;
 }
 
-static char *trimmed(const char *s, size_t n)
+/* *s[0..*n) without the white space around it. */
+static void trim(const char **s, size_t *n)
 {
-	while (n && isspace((unsigned char)*s))
-		s++, n--;
-	while (n && isspace((unsigned char)s[n - 1]))
-		n--;
-	return gx_strndup(s, n);
+	while (*n && isspace((unsigned char)**s))
+		++*s, --*n;
+	while (*n && isspace((unsigned char)(*s)[*n - 1]))
+		--*n;
 }
 
 static void *add_item(void *arr, size_t *n, size_t size)
@@ -106,10 +106,11 @@ static void *add_item(void *arr, size_t *n, size_t size)
 	return arr;
 }
 
-/* @key's value: expressions split at the commas outside parentheses. */
-static void parse_keys(struct query *q, const char *v)
+/* @key's value v[0..n): expressions split at the commas outside
+ * parentheses. */
+static void parse_keys(struct query *q, const char *v, size_t n)
 {
-	size_t n = strlen(v), i = 0, from = 0;
+	size_t i = 0, from = 0;
 	int depth = 0;
 
 	for (;;) {
@@ -123,11 +124,13 @@ static void parse_keys(struct query *q, const char *v)
 		if (t == T_CLOSE)
 			depth--;
 		if (t == T_END || (t == T_COMMA && depth == 0)) {
-			char *k = trimmed(v + from, at - from);
-			if (!*k)
+			const char *k = v + from;
+			size_t kn = at - from;
+			trim(&k, &kn);
+			if (!kn)
 				gx_die(GX_EXIT_DATA, "%s: @key: empty expression", q->path);
 			q->keys = add_item(q->keys, &q->nkeys, sizeof *q->keys);
-			q->keys[q->nkeys - 1] = k;
+			q->keys[q->nkeys - 1] = gx_strndup(k, kn);
 			from = i;
 		}
 		if (t == T_END)
@@ -135,11 +138,13 @@ static void parse_keys(struct query *q, const char *v)
 	}
 }
 
-/* A `-- @name value` comment line before the SELECT. */
+/* A `-- @name value` comment line before the SELECT. What the query
+ * keeps is copied after the checks: a refusal holds nothing else (the fuzz
+ * target frees the query and goes on). */
 static void directive(struct query *q, const char *c, size_t n)
 {
-	size_t w;
-	char *v;
+	const char *v;
+	size_t w, vn;
 
 	while (n && isspace((unsigned char)*c))
 		c++, n--;
@@ -148,25 +153,23 @@ static void directive(struct query *q, const char *c, size_t n)
 	c++, n--;
 	for (w = 0; w < n && word_char((unsigned char)c[w]); w++)
 		;
-	v = trimmed(c + w, n - w);
-	if (!*v)
+	v = c + w, vn = n - w;
+	trim(&v, &vn);
+	if (!vn)
 		gx_die(GX_EXIT_DATA, "%s: @%.*s needs a value", q->path, (int)w, c);
 	if (word_is(c, w, "cursor")) {
 		if (q->has_cursor)
 			gx_die(GX_EXIT_DATA, "%s: more than one @cursor", q->path);
 		q->has_cursor = 1;
-		if (strcasecmp(v, "none"))
-			q->cursor = v;
-		else
-			free(v);
+		if (!word_is(v, vn, "none"))
+			q->cursor = gx_strndup(v, vn);
 	} else if (word_is(c, w, "key")) {
 		if (q->nkeys)
 			gx_die(GX_EXIT_DATA, "%s: more than one @key line", q->path);
-		parse_keys(q, v);
-		free(v);
+		parse_keys(q, v, vn);
 	} else if (word_is(c, w, "where")) {
 		q->wheres = add_item(q->wheres, &q->nwheres, sizeof *q->wheres);
-		q->wheres[q->nwheres - 1] = v;
+		q->wheres[q->nwheres - 1] = gx_strndup(v, vn);
 	} else {
 		gx_die(GX_EXIT_DATA, "%s: unknown directive @%.*s "
 		       "(known: @cursor, @key, @where)", q->path, (int)w, c);
