@@ -767,3 +767,18 @@ full_end() {
 	run gx-load --table load_t.item --key id --batch 0
 	[ "$status" -eq 1 ]
 }
+
+@test "a dry run recorded with --run never moves the checkpoint" {
+	make_items
+	marker() { printf '{"@gx":"end","records":%d,"clock":"%s","more":false,"origin":%s}\n' "$@"; }
+	id=$(new_run)
+	{ items 2; marker 2 "2024-05-01 10:00:00" 1714557600; } |
+		gx-load --table load_t.item --key id --run "$id" 2>/dev/null
+	before=$(gx-state checkpoint items --lookback 0)
+	[ "$(jq -r .since_instant <<<"$before")" -eq 1714557600 ]
+	id=$(new_run)
+	{ items 3; marker 3 "2024-05-02 10:00:00" 1714644000; } |
+		gx-load --table load_t.item --key id --dry-run --run "$id" 2>/dev/null
+	[ "$(gx_pg -c "SELECT status FROM orchestration.sync_history WHERE id = $id")" = success ]
+	[ "$(gx-state checkpoint items --lookback 0)" = "$before" ]
+}

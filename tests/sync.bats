@@ -302,13 +302,13 @@ EOF
 	appointments --probe-hours 0 2>/dev/null
 	at $((t + 200))
 	appointments --probe-hours 0 2>/dev/null
-	[ "$(gx_last_run "configuration->>'lookback_seconds'")" -eq 300 ]
 	# stamped at t + 100 by a long transaction that commits only now
 	gx_my -e "UPDATE appointment SET city = 'Lookback', updated_at = FROM_UNIXTIME($((t + 100)))
 		WHERE updated_at > '1000-01-01' ORDER BY id LIMIT 1"
 	at $((t + 400))
 	appointments --probe-hours 0 2>/dev/null	# the probe off: the lookback alone
 	[ "$(gx_pg -c "SELECT count(*) FROM ingestion.genius_appointment WHERE city = 'Lookback'")" -eq 1 ]
+	[ "$(gx_last_run "configuration->>'lookback_seconds'")" -eq 300 ]
 }
 
 @test "gx-state checkpoint looks back 300 s unless told: since_instant is the run's origin minus 300" {
