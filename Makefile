@@ -69,9 +69,10 @@ test-mutants:
 
 .PHONY: test-mutants
 
-# The libFuzzer targets for minutes (make test runs them for seconds).
+# The libFuzzer targets for minutes each (make test runs them for seconds);
+# FUZZ_TARGETS="query cast" runs only those (docs/fuzzing.md lists them).
 fuzz:
-	tests/fuzz/run $${FUZZ_SECONDS:-300}
+	tests/fuzz/run $${FUZZ_SECONDS:-300} $(FUZZ_TARGETS)
 
 # Speed and memory, side by side with the tools users would pick, on private
 # servers it starts and stops (N=1000000 RUNS=3 by default; docs/performance.md).

@@ -1,0 +1,3 @@
+-- @cursor x
+SELECT a FROM t
+-- @key a

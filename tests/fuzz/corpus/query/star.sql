@@ -1,0 +1,3 @@
+-- @cursor none
+-- @key id
+SELECT * FROM t

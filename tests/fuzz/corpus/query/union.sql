@@ -1,0 +1,3 @@
+-- @cursor x
+-- @key a
+SELECT a FROM t UNION SELECT b FROM u
