@@ -7,8 +7,8 @@
 # failed run with its reason, a warning, a line in status and the metrics).
 #
 # The source clock is simulated per session: an option file's init-command
-# pins gx-extract's NOW() and @@timestamp (`at`), a writer pins its own
-# (`write_at`).
+# pins gx-extract's NOW() and @@timestamp (`gx_at`), a writer pins its own
+# (`gx_write_at`).
 
 load helpers
 
@@ -39,18 +39,7 @@ teardown() {
 # The epoch of a UTC wall time.
 utc() { date -u -d "$1 UTC" +%s; }
 
-# at EPOCH: gx's sessions see the source clock at that instant.
-at() {
-	printf '[client]\ninit-command=SET @@session.timestamp = %s\n' "$1" >"$BATS_TEST_TMPDIR/clock.cnf"
-	export GENIUS_DB_OPTION_FILE="$BATS_TEST_TMPDIR/clock.cnf"
-}
 
-# write_at EPOCH SQL: a writer whose clock reads EPOCH (in its session's zone).
-write_at() {
-	local t=$1
-	shift
-	gx_my -e "SET @@session.timestamp = $t; $*"
-}
 
 # The server runs in America/Chicago (DST); the maps are told so.
 chicago() {
@@ -73,11 +62,11 @@ target_city() {
 
 @test "DST fall-back, DATETIME cursor: rows stamped in the repeated hour after a run in its first pass load" {
 	chicago
-	at "$(utc '2025-11-02 06:50')"	# 01:50 CDT: checkpoint 01:45
+	gx_at "$(utc '2025-11-02 06:50')"	# 01:50 CDT: checkpoint 01:45
 	appointments 2>/dev/null
-	write_at "$(utc '2025-11-02 07:20')" \
+	gx_write_at "$(utc '2025-11-02 07:20')" \
 		"UPDATE appointment SET city = 'repeated', updated_at = NOW() WHERE id IN ($(pick 5))"	# 01:20 CST
-	at "$(utc '2025-11-02 07:25')"
+	gx_at "$(utc '2025-11-02 07:25')"
 	run appointments --probe-hours 0	# the window alone must hold them
 	[ "$status" -eq 0 ]
 	[ "$(target_city repeated)" -eq 5 ]
@@ -90,11 +79,11 @@ target_city() {
 @test "DST fall-back, TIMESTAMP cursor: compared in the repeating wall time, the rows still load" {
 	gx_my -e "ALTER TABLE appointment MODIFY updated_at TIMESTAMP NULL DEFAULT NULL"
 	chicago
-	at "$(utc '2025-11-02 06:50')"
+	gx_at "$(utc '2025-11-02 06:50')"
 	appointments 2>/dev/null
-	write_at "$(utc '2025-11-02 07:20')" \
+	gx_write_at "$(utc '2025-11-02 07:20')" \
 		"UPDATE appointment SET city = 'repeated ts', updated_at = NOW() WHERE id IN ($(pick 4))"
-	at "$(utc '2025-11-02 07:25')"
+	gx_at "$(utc '2025-11-02 07:25')"
 	run appointments --probe-hours 0
 	[ "$status" -eq 0 ]
 	[ "$(target_city 'repeated ts')" -eq 4 ]
@@ -106,9 +95,9 @@ target_city() {
 	chicago
 	ids=$(pick 3)
 	a=${ids%%,*} rest=${ids#*,} b=${rest%%,*} c=${rest#*,}
-	write_at "$(utc '2025-11-02 06:50')" "UPDATE appointment SET updated_at = NOW() WHERE id = $a"	# 01:50 CDT
-	write_at "$(utc '2025-11-02 07:20')" "UPDATE appointment SET updated_at = NOW() WHERE id = $b"	# 01:20 CST
-	write_at "$(utc '2025-11-02 07:50')" "UPDATE appointment SET updated_at = NOW() WHERE id = $c"	# 01:50 CST
+	gx_write_at "$(utc '2025-11-02 06:50')" "UPDATE appointment SET updated_at = NOW() WHERE id = $a"	# 01:50 CDT
+	gx_write_at "$(utc '2025-11-02 07:20')" "UPDATE appointment SET updated_at = NOW() WHERE id = $b"	# 01:20 CST
+	gx_write_at "$(utc '2025-11-02 07:50')" "UPDATE appointment SET updated_at = NOW() WHERE id = $c"	# 01:50 CST
 	want=$(gx_my -e "SELECT GROUP_CONCAT(id ORDER BY id) FROM appointment
 		WHERE updated_at >= '2025-11-02' AND updated_at < '2025-11-03'")
 	after=() got=()
@@ -126,11 +115,11 @@ target_city() {
 
 @test "DST spring-forward: the window is the wall time of the checkpoint, not widened, and nothing is lost" {
 	chicago
-	at "$(utc '2025-03-09 07:58')"	# 01:58 CST; 02:00 CST becomes 03:00 CDT
+	gx_at "$(utc '2025-03-09 07:58')"	# 01:58 CST; 02:00 CST becomes 03:00 CDT
 	appointments 2>/dev/null
-	write_at "$(utc '2025-03-09 08:05')" \
+	gx_write_at "$(utc '2025-03-09 08:05')" \
 		"UPDATE appointment SET city = 'spring', updated_at = NOW() WHERE id IN ($(pick 3))"	# 03:05 CDT
-	at "$(utc '2025-03-09 08:10')"
+	gx_at "$(utc '2025-03-09 08:10')"
 	run appointments --probe-hours 0
 	[ "$status" -eq 0 ]
 	[ "$(stream since)" = "2025-03-09 01:53:00" ]
@@ -140,17 +129,17 @@ target_city() {
 
 @test "runs inside the repeated hour: each pass's rows load, and a run wholly in the second pass is not widened" {
 	chicago
-	at "$(utc '2025-11-02 06:20')"	# 01:20 CDT
+	gx_at "$(utc '2025-11-02 06:20')"	# 01:20 CDT
 	appointments 2>/dev/null
-	write_at "$(utc '2025-11-02 06:40')" \
+	gx_write_at "$(utc '2025-11-02 06:40')" \
 		"UPDATE appointment SET city = 'first pass', updated_at = NOW() WHERE id IN ($(pick 3))"
-	at "$(utc '2025-11-02 07:05')"	# 01:05 CST
+	gx_at "$(utc '2025-11-02 07:05')"	# 01:05 CST
 	appointments --probe-hours 0 2>/dev/null
 	[ "$(stream since)" = "2025-11-02 00:15:00" ]
 	[ "$(target_city 'first pass')" -eq 3 ]
-	write_at "$(utc '2025-11-02 07:10')" \
+	gx_write_at "$(utc '2025-11-02 07:10')" \
 		"UPDATE appointment SET city = 'second pass', updated_at = NOW() WHERE id IN ($(pick 3 10))"
-	at "$(utc '2025-11-02 07:30')"	# 01:30 CST
+	gx_at "$(utc '2025-11-02 07:30')"	# 01:30 CST
 	appointments --probe-hours 0 2>/dev/null
 	[ "$(stream since)" = "2025-11-02 01:00:00" ]
 	[ "$(target_city 'second pass')" -eq 3 ]
@@ -194,22 +183,22 @@ target_city() {
 
 @test "a fast writer clock: a bounded walk that stops on a future cursor loses no ordinary update made meanwhile" {
 	t=$(utc '2026-06-01 12:00')	# after every sample cursor
-	at "$t"
+	gx_at "$t"
 	appointments 2>/dev/null
 	undated=$(gx_my -e "SELECT count(*) FROM appointment WHERE updated_at IS NULL
 		OR updated_at < '1000-01-01'")
-	write_at $((t + 10)) "UPDATE appointment SET city = 'ordinary', updated_at = NOW() WHERE id IN ($(pick 3))"
-	write_at $((t + 86400)) "UPDATE appointment SET city = 'fast', updated_at = NOW() WHERE id IN ($(pick 3 20))"
-	at $((t + 20))
+	gx_write_at $((t + 10)) "UPDATE appointment SET city = 'ordinary', updated_at = NOW() WHERE id IN ($(pick 3))"
+	gx_write_at $((t + 86400)) "UPDATE appointment SET city = 'fast', updated_at = NOW() WHERE id IN ($(pick 3 20))"
+	gx_at $((t + 20))
 	# the undated rows, 3 ordinary ones, then the first future one: the walk stops on it
 	run appointments --max-records $((undated + 4)) --probe-hours 0
 	[ "$(stream more)" = true ]
 	[[ $output == *"cursor ahead of the source clock"* ]]
-	write_at $((t + 30)) "UPDATE appointment SET city = 'meanwhile', updated_at = NOW() WHERE id IN ($(pick 4 40))"
-	at $((t + 1000))
+	gx_write_at $((t + 30)) "UPDATE appointment SET city = 'meanwhile', updated_at = NOW() WHERE id IN ($(pick 4 40))"
+	gx_at $((t + 1000))
 	appointments --probe-hours 0 2>/dev/null	# the walk ends
 	[ "$(stream more)" = false ]
-	at $((t + 2000))
+	gx_at $((t + 2000))
 	appointments --probe-hours 0 2>/dev/null	# looks back from the walk's start
 	[ "$(target_city meanwhile)" -eq 4 ]
 	[ "$(target_city fast)" -eq 3 ]
@@ -400,24 +389,24 @@ walk() {
 	RANDOM=${GX_SEED:-11}
 	t=$(utc '2025-11-02 04:30')
 	next_id=1400000
-	at "$t"
+	gx_at "$t"
 	appointments 2>/dev/null
 	for step in $(seq 1 30); do
 		t=$((t + 60 * (RANDOM % 15 + 1)))
 		case $((RANDOM % 5)) in
-		0) write_at "$t" "UPDATE appointment SET city = 'now $step', updated_at = NOW()
+		0) gx_write_at "$t" "UPDATE appointment SET city = 'now $step', updated_at = NOW()
 			ORDER BY RAND($RANDOM) LIMIT $((RANDOM % 8 + 1))" ;;
-		1) write_at "$t" "INSERT INTO appointment (id, prospect_id, type_id, add_user_id, add_date, updated_at)
+		1) gx_write_at "$t" "INSERT INTO appointment (id, prospect_id, type_id, add_user_id, add_date, updated_at)
 			SELECT $next_id + seq, seq, 2, 3, NOW(), NOW() FROM seq_1_to_$((RANDOM % 5 + 1))"
 		   next_id=$((next_id + 100)) ;;
-		2) write_at "$t" "SET time_zone = '-07:00'; UPDATE appointment SET city = 'behind $step',
+		2) gx_write_at "$t" "SET time_zone = '-07:00'; UPDATE appointment SET city = 'behind $step',
 			updated_at = NOW() ORDER BY RAND($RANDOM) LIMIT $((RANDOM % 4 + 1))" ;;
-		3) write_at $((t + 7200)) "UPDATE appointment SET city = 'fast $step', updated_at = NOW()
+		3) gx_write_at $((t + 7200)) "UPDATE appointment SET city = 'fast $step', updated_at = NOW()
 			ORDER BY RAND($RANDOM) LIMIT $((RANDOM % 3 + 1))" ;;
-		4) write_at $((t - 900)) "UPDATE appointment SET city = 'late commit $step', updated_at = NOW()
+		4) gx_write_at $((t - 900)) "UPDATE appointment SET city = 'late commit $step', updated_at = NOW()
 			ORDER BY RAND($RANDOM) LIMIT 1" ;;	# stamped 15 min ago, committed now
 		esac
-		at $((t + 30))
+		gx_at $((t + 30))
 		case $((RANDOM % 3)) in
 		0) appointments --lookback 60 2>/dev/null ;;
 		1) appointments --lookback 60 --max-records $((RANDOM % 12 + 1)) 2>/dev/null ;;
@@ -425,7 +414,7 @@ walk() {
 		esac
 	done
 	t=$((t + 60))
-	at "$t"
+	gx_at "$t"
 	while [ "$(stream more)" = true ]; do
 		appointments --lookback 60 2>/dev/null
 	done

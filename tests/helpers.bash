@@ -81,3 +81,17 @@ gx_fresh() {
 gx_last_run() {
 	gx_pg -c "SELECT $1 FROM orchestration.sync_history ORDER BY id DESC LIMIT 1"
 }
+
+# gx_at EPOCH: gx's sessions see the source clock (NOW(), @@timestamp) at
+# that instant, through an option file's init-command.
+gx_at() {
+	printf '[client]\ninit-command=SET @@session.timestamp = %s\n' "$1" >"$BATS_TEST_TMPDIR/clock.cnf"
+	export GENIUS_DB_OPTION_FILE="$BATS_TEST_TMPDIR/clock.cnf"
+}
+
+# gx_write_at EPOCH SQL: a writer on the source whose clock reads EPOCH.
+gx_write_at() {
+	local t=$1
+	shift
+	gx_my -e "SET @@session.timestamp = $t; $*"
+}

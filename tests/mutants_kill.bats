@@ -15,18 +15,7 @@ setup() {
 	unset GENIUS_DB_OPTION_FILE
 }
 
-# at EPOCH: gx's sessions see the source clock at that instant.
-at() {
-	printf '[client]\ninit-command=SET @@session.timestamp = %s\n' "$1" >"$BATS_TEST_TMPDIR/clock.cnf"
-	export GENIUS_DB_OPTION_FILE="$BATS_TEST_TMPDIR/clock.cnf"
-}
 
-# write_at EPOCH SQL: a writer whose clock reads EPOCH.
-write_at() {
-	local t=$1
-	shift
-	gx_my -e "SET @@session.timestamp = $t; $*"
-}
 
 # A field of the latest run's end marker.
 stream() { gx_last_run "performance_metrics->'stream'->>'$1'"; }
@@ -40,14 +29,14 @@ target_city() {
 	h=$((t - 7200))	# an hour in the band the next delta does not read
 	read -r a b < <(gx_my -e "SELECT id FROM appointment WHERE updated_at > '1000-01-01'
 		ORDER BY id LIMIT 2" | paste -sd ' ')
-	write_at "$h" "UPDATE appointment SET updated_at = NOW() WHERE id = $a"
-	at "$t"
+	gx_write_at "$h" "UPDATE appointment SET updated_at = NOW() WHERE id = $a"
+	gx_at "$t"
 	appointments 2>/dev/null
 	# a leaves the hour (an ordinary update), b arrives in it (a writer behind):
 	# the hour holds as many rows as the last run counted, other ones
-	write_at $((t + 30)) "UPDATE appointment SET city = 'left', updated_at = NOW() WHERE id = $a"
+	gx_write_at $((t + 30)) "UPDATE appointment SET city = 'left', updated_at = NOW() WHERE id = $a"
 	gx_my -e "UPDATE appointment SET city = 'arrived', updated_at = FROM_UNIXTIME($h) WHERE id = $b"
-	at $((t + 60))
+	gx_at $((t + 60))
 	run appointments
 	[ "$status" -eq 0 ]
 	[[ $output == *"1 rows arrived behind the last checkpoint"* ]]

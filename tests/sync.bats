@@ -294,18 +294,16 @@ EOF
 }
 
 @test "a delta looks back 300 s by default: a row stamped 100 s before a run and committed after it is read by the next" {
-	# gx's sessions see a simulated source clock (an option file's init-command)
-	at() { printf '[client]\ninit-command=SET @@session.timestamp = %s\n' "$1" >"$BATS_TEST_TMPDIR/clock.cnf"; }
-	export GENIUS_DB_OPTION_FILE="$BATS_TEST_TMPDIR/clock.cnf"
+	# gx's sessions see a simulated source clock (gx_at)
 	t=$(date -u -d '2026-06-01 12:00 UTC' +%s)	# after every sample cursor
-	at "$t"
+	gx_at "$t"
 	appointments --probe-hours 0 2>/dev/null
-	at $((t + 200))
+	gx_at $((t + 200))
 	appointments --probe-hours 0 2>/dev/null
 	# stamped at t + 100 by a long transaction that commits only now
 	gx_my -e "UPDATE appointment SET city = 'Lookback', updated_at = FROM_UNIXTIME($((t + 100)))
 		WHERE updated_at > '1000-01-01' ORDER BY id LIMIT 1"
-	at $((t + 400))
+	gx_at $((t + 400))
 	appointments --probe-hours 0 2>/dev/null	# the probe off: the lookback alone
 	[ "$(gx_pg -c "SELECT count(*) FROM ingestion.genius_appointment WHERE city = 'Lookback'")" -eq 1 ]
 	[ "$(gx_last_run "configuration->>'lookback_seconds'")" -eq 300 ]
@@ -324,22 +322,20 @@ EOF
 }
 
 @test "a partial run does not move the checkpoint: the next delta reads its rejected row again" {
-	at() { printf '[client]\ninit-command=SET @@session.timestamp = %s\n' "$1" >"$BATS_TEST_TMPDIR/clock.cnf"; }
-	export GENIUS_DB_OPTION_FILE="$BATS_TEST_TMPDIR/clock.cnf"
 	t=$(date -u -d '2026-06-01 12:00 UTC' +%s)
-	at "$t"
+	gx_at "$t"
 	appointments --lookback 0 --probe-hours 0 2>/dev/null
 	id=$(gx_my -e "SELECT id FROM appointment WHERE updated_at > '1000-01-01' ORDER BY id LIMIT 1")
 	# a city gx-map rejects (U+0000 in a varchar), stamped after the checkpoint
 	gx_my -e "UPDATE appointment SET city = CONCAT('a', CHAR(0), 'b'), updated_at = FROM_UNIXTIME($((t + 10)))
 		WHERE id = $id"
-	at $((t + 20))
+	gx_at $((t + 20))
 	run appointments --lookback 0 --probe-hours 0 --max-errors 1
 	[ "$status" -eq 0 ]
 	[ "$(gx_last_run status)" = partial ]
 	# mended at the source, its cursor unchanged: only the old checkpoint sees it
 	gx_my -e "UPDATE appointment SET city = 'Mended' WHERE id = $id"
-	at $((t + 30))
+	gx_at $((t + 30))
 	appointments --lookback 0 --probe-hours 0 2>/dev/null
 	[ "$(gx_last_run status)" = success ]
 	[ "$(gx_pg -c "SELECT city FROM ingestion.genius_appointment WHERE id = $id")" = Mended ]
