@@ -31,18 +31,6 @@ teardown() {
 	return 0
 }
 
-# The server's pid, from the sandbox's pid file.
-server_pid() { cat "$GX_SANDBOX_DIR/mysql.pid"; }
-
-# gone PID: the process has exited; a zombie counts, as the servers' parent
-# is init, which may be slow to reap them.
-gone() {
-	local stat
-	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
-	stat=${stat##*) }
-	[ "${stat:0:1}" = Z ]
-}
-
 # A normal run reads the whole table: the source is fine again.
 assert_normal_run() {
 	run bash -c 'set -o pipefail; gx-extract --query "$1" 2>/dev/null | tail -n 1' _ "$FIX/big.sql"

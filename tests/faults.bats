@@ -96,3 +96,48 @@ gx_descendants() {
 	echo "# $kills of $trials trials killed a process mid-run" >&3
 	[ "$kills" -ge $((trials / 3)) ]
 }
+
+# One sync with a server restarted under it, DELAY seconds in. The target
+# holds the previous state or the whole run, no run stays 'running', and the
+# next run converges. At scale the restart lands mid-run: the run must fail.
+restart_trial() {
+	local server=$1 delay=$2 t=$BATS_TEST_TMPDIR
+	gx_my -e "UPDATE appointment SET city = 'restart $server', updated_at = NOW()
+		WHERE updated_at > '1000-01-01' AND id % 50 = 7"
+	before=$(target_digest)
+	rc=0
+	appointments --full >/dev/null 2>"$t/err" &
+	sync=$!
+	sleep "$delay"
+	alive=$(kill -0 "$sync" 2>/dev/null && echo yes || echo no)
+	case $server in
+	mariadb) mysql_restart ;;
+	postgresql) pg_ctl_sb restart -m fast ;;
+	esac
+	wait "$sync" || rc=$?
+	after=$(target_digest)
+	echo "# $server restarted after ${delay}s (sync $([ "$alive" = yes ] && echo running || echo done)): exit $rc, $([ "$after" = "$before" ] && echo previous state || echo whole run) kept" >&3
+	if [ "$rc" -ne 0 ]; then
+		[ "$after" = "$before" ]
+		grep -qE '^gx-(extract|map|load|state): ' "$t/err"
+	elif [ "$after" != "$before" ]; then
+		compare appointments >/dev/null
+	fi
+	if [ "${FAULT_ROWS:-3000}" -ge 100000 ]; then
+		[ "$alive" = yes ]
+		[ "$rc" -ne 0 ]
+	fi
+	# A run whose gx-state could not reach PostgreSQL to record its failure
+	# stays 'running' until the next run marks it abandoned.
+	appointments 2>/dev/null
+	[ "$(gx_pg -c "SELECT count(*) FROM orchestration.sync_history WHERE status = 'running'")" -eq 0 ]
+	compare appointments >/dev/null
+}
+
+@test "MariaDB and PostgreSQL each restarted mid-sync: previous state or the whole run, then converges" {
+	start=$(date +%s.%N)
+	appointments --full 2>/dev/null
+	secs=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", (b - a) / 3 }')
+	restart_trial mariadb "$secs"
+	restart_trial postgresql "$secs"
+}

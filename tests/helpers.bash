@@ -95,3 +95,55 @@ gx_write_at() {
 	shift
 	gx_my -e "SET @@session.timestamp = $t; $*"
 }
+
+# ---- the sandbox's servers, for fault tests ------------------------------
+
+# Runs a command as the owner of the sandbox's servers (root runs them as an
+# unprivileged user).
+as_owner() {
+	local owner
+	owner=$(stat -c %U "$GX_SB/pg")
+	if [ "$(id -u)" -eq 0 ] && [ "$owner" != root ]; then
+		runuser -u "$owner" -- "$@"
+	else
+		"$@"
+	fi
+}
+
+# pg_ctl on the sandbox's PostgreSQL (same port and socket when restarted).
+# The server must not inherit the test's descriptors (a fifo's writing end
+# would keep gx-load's input open for ever; fd 3 would keep bats waiting).
+pg_ctl_sb() {
+	as_owner "$(pg_config --bindir)/pg_ctl" -D "$GX_SB/pg" -l "$GX_SB/pg.log" -w -t 30 -s "$@" \
+		3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
+}
+
+# The MariaDB server's pid, from the sandbox's pid file.
+server_pid() { cat "$GX_SANDBOX_DIR/mysql.pid"; }
+
+# gone PID: the process has exited; a zombie counts, as the servers' parent
+# is init, which may be slow to reap them.
+gone() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+	stat=${stat##*) }
+	[ "${stat:0:1}" = Z ]
+}
+
+# Restarts the sandbox's MariaDB with the same options (port, socket,
+# accounts): stopped by SIGTERM as an operator's restart would, started again
+# from its own command line.
+mysql_restart() {
+	local pid args
+	pid=$(server_pid)
+	mapfile -d '' args <"/proc/$pid/cmdline"
+	kill -TERM "$pid"
+	for _ in $(seq 300); do gone "$pid" && break; sleep 0.1; done
+	setsid "${args[@]}" </dev/null >/dev/null 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
+	for _ in $(seq 300); do
+		mariadb-admin --no-defaults --socket="$GX_MYSQL_SOCKET" -uroot \
+			--connect-timeout=2 ping >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}

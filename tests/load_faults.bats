@@ -32,26 +32,6 @@ teardown() {
 
 # ---- helpers ---------------------------------------------------------------
 
-# Runs a command as the owner of the sandbox's servers (root runs them as an
-# unprivileged user).
-as_owner() {
-	local owner
-	owner=$(stat -c %U "$GX_SB/pg")
-	if [ "$(id -u)" -eq 0 ] && [ "$owner" != root ]; then
-		runuser -u "$owner" -- "$@"
-	else
-		"$@"
-	fi
-}
-
-# pg_ctl on the sandbox's PostgreSQL (same port and socket when restarted).
-# The server must not inherit the test's descriptors (the fifo's writing
-# end would keep gx-load's input open for ever; fd 3 would keep bats waiting).
-pg_ctl_sb() {
-	as_owner "$(pg_config --bindir)/pg_ctl" -D "$GX_SB/pg" -l "$GX_SB/pg.log" -w -t 30 -s "$@" \
-		3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
-}
-
 postmaster() { head -n 1 "$GX_SB/pg/postmaster.pid"; }
 
 # Freezes the postmaster (and with "all" its children): connections are
