@@ -24,13 +24,35 @@ const char *gx_pg_error(PGconn *c)
 	return errline;
 }
 
+/* A password in --db would sit in argv, where every user of the machine can
+ * read it: refuse one however it is spelt (keyword, URI user:password@ or
+ * ?password=), as libpq itself parses the string. */
+static void refuse_password(const char *conninfo)
+{
+	char *err = NULL;
+	PQconninfoOption *opts = PQconninfoParse(conninfo, &err), *o;
+	int has = 0;
+
+	if (!opts) {
+		if (err)
+			err[strcspn(err, "\n")] = '\0';
+		gx_die(GX_EXIT_DATA, "--db: %s", err ? err : "out of memory");
+	}
+	for (o = opts; o->keyword; o++)
+		if (!strcmp(o->keyword, "password") && o->val && *o->val)
+			has = 1;
+	PQconninfoFree(opts);
+	if (has)
+		gx_die(GX_EXIT_DATA, "refusing a connection string with a password: "
+		       "use PGPASSWORD or ~/.pgpass");
+}
+
 PGconn *gx_pg_connect(const char *conninfo)
 {
 	PGconn *c;
 
-	if (conninfo && strstr(conninfo, "password"))
-		gx_die(GX_EXIT_DATA, "refusing a connection string with a password: "
-		       "use PGPASSWORD or ~/.pgpass");
+	if (conninfo)
+		refuse_password(conninfo);
 	c = PQconnectdb(conninfo ? conninfo : "");
 	if (!c || PQstatus(c) != CONNECTION_OK)
 		gx_die(GX_EXIT_SERVER, "cannot connect to PostgreSQL: %s",

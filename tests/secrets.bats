@@ -110,3 +110,19 @@ no_secret() {
 	[[ $output == *"refusing a connection string with a password"* ]]
 	[[ $output != *hunter2* ]]
 }
+
+@test "--db: a password is found by parsing the conninfo (keyword or URI), not by substring" {
+	for db in "host=127.0.0.1 password = hunter2" "postgresql://gx:hunter2@127.0.0.1/warehouse" \
+		"postgresql://127.0.0.1/warehouse?password=hunter2"; do
+		run gx-state --db "$db" list appointments --limit 1
+		[ "$status" -eq 1 ]
+		[[ $output == *"refusing a connection string with a password"* ]]
+		[[ $output != *hunter2* ]]
+	done
+	# a word "password" elsewhere is no password
+	run gx-state --db "application_name=password_check" list appointments --limit 1
+	[ "$status" -eq 0 ]
+	run gx-state --db "host='unterminated" list appointments --limit 1
+	[ "$status" -eq 1 ]
+	[[ $output == "gx-state: --db: "* ]]
+}
