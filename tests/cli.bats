@@ -29,3 +29,23 @@ bats_require_minimum_version 1.5.0
 		done
 	done
 }
+
+@test "--version everywhere; gx-sync list; -- ends the options of the scripts and gx-sync" {
+	v=$(gx-state --version)
+	[[ $v =~ ^gx-state\ [0-9]+\.[0-9]+ ]]
+	for script in appointments all gx-sync; do
+		run --separate-stderr "$GX_ROOT/scripts/$script" --version
+		[ "$status" -eq 0 ]
+		[ "$output" = "$script ${v##* }" ]
+	done
+	run --separate-stderr "$GX_ROOT/scripts/gx-sync" list
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(awk '!/^[[:space:]]*(#|$)/ { print $1 }' "$GX_ROOT/scripts/entities")" ]
+	[ "${#lines[@]}" -eq 18 ]
+	run --separate-stderr "$GX_ROOT/scripts/gx-sync" -- list
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "gx-sync: unknown entity 'list' (gx-sync list shows them)" ]
+	run --separate-stderr "$GX_ROOT/scripts/appointments" -- --full
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "appointments: --full: unexpected argument (see appointments --help)" ]
+}
