@@ -68,3 +68,19 @@ setup() {
 	b=$(jq -r .id <<<"${lines[1]}")
 	[ "$a" -gt "$b" ]
 }
+
+@test "failed runs leave no temporary directories or files behind" {
+	unset GX_REJECTS_DIR
+	export TMPDIR="$BATS_TEST_TMPDIR/tmp"
+	mkdir "$TMPDIR"
+	GENIUS_DB_PASSWORD=wrong run appointments
+	[ "$status" -eq 2 ]
+	PGHOST=/nonexistent run appointments
+	[ "$status" -eq 2 ]
+	GX_MAPS=/nonexistent run appointments
+	[ "$status" -ne 0 ]
+	run appointments
+	[ "$status" -eq 0 ]
+	left=$(find "$TMPDIR" -mindepth 1)
+	[ -z "$left" ] || { echo "left behind: $left"; false; }
+}
