@@ -138,6 +138,23 @@ void probe_run(MYSQL *my, const struct query *q, const struct after *prev,
 /* How many rows of the query have a cursor after wall. */
 unsigned long long probe_future(MYSQL *my, const struct query *q, const char *wall);
 
+/* A string column's character set, as the server sends it raw (the rows'
+ * session sets character_set_results = NULL): its own bytes are turned
+ * into UTF-8 here, so that a character with no Unicode mapping is seen
+ * and counted instead of arriving as the server's "?". */
+struct value_cs {
+	enum { CS_AS_IS, CS_LATIN1, CS_ICONV, CS_UNKNOWN } kind;
+	void *cd;			/* iconv_t, for CS_ICONV */
+	unsigned (*charlen)(unsigned lead);	/* bytes of a character, or NULL */
+	const char *name;		/* the MySQL character set's name */
+};
+void value_cs_open(struct value_cs *c, const MYSQL_FIELD *f);
+void value_cs_close(struct value_cs *c);
+/* *v, *len in c's character set -> UTF-8 (in tmp, when converted); returns
+ * how many characters had no Unicode mapping (each became U+FFFD). */
+size_t value_cs_convert(const struct value_cs *c, gx_buf *tmp, const char **v,
+			unsigned long *len);
+
 /* Appends the JSON for one value of field f (v NULL for SQL NULL); returns
  * how many invalid UTF-8 sequences were replaced. */
 size_t value_add(gx_buf *b, const MYSQL_FIELD *f, const char *v, unsigned long len);
@@ -150,6 +167,8 @@ struct run {
 	unsigned long long records;	/* emitted */
 	unsigned long long null_cursor;	/* emitted with a NULL or zero cursor */
 	unsigned long long invalid_utf8; /* sequences replaced by U+FFFD */
+	unsigned long long unmappable;	/* characters with no Unicode mapping */
+	gx_buf unmappable_at;		/* the first one's column and charset */
 	int more;			/* --limit cut the run short */
 	gx_buf max_cursor;		/* the greatest dated cursor emitted */
 	gx_buf last;			/* [cursor, key...] of the last record */

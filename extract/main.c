@@ -359,9 +359,9 @@ static void print_end(const char *entity, const struct db_clock *c,
 	else
 		buf_adds(&b, ",\"limit\":null");
 	buf_addf(&b, ",\"more\":%s,\"last\":%s,\"null_cursor\":%llu,"
-		 "\"invalid_utf8\":%llu", r->more ? "true" : "false",
+		 "\"invalid_utf8\":%llu,\"unmappable\":%llu", r->more ? "true" : "false",
 		 r->records && w->ordered ? r->last.s : "null", r->null_cursor,
-		 r->invalid_utf8);
+		 r->invalid_utf8, r->unmappable);
 	if (w->shard)
 		buf_addf(&b, ",\"shard\":\"%u/%u\",\"shard_bounds\":%s",
 			 w->shard->k, w->shard->n,
@@ -591,6 +591,9 @@ int main(int argc, char **argv)
 		    &o.w, &run);
 	if (run.invalid_utf8)
 		gx_warn("%llu invalid UTF-8 sequences replaced", run.invalid_utf8);
+	if (run.unmappable)
+		gx_warn("%llu characters with no Unicode mapping replaced by U+FFFD "
+			"(first in %s)", run.unmappable, run.unmappable_at.s);
 	if (run.max_cursor.len) {
 		/* A minute of grace for writers' clocks a little ahead. */
 		char *ahead = clock_wall(my, o.cursor_tz, clock.epoch + 60 +
@@ -616,6 +619,7 @@ int main(int argc, char **argv)
 	db_clock_free(&clock);
 	buf_free(&sql);
 	buf_free(&run.last);
+	buf_free(&run.unmappable_at);
 	buf_free(&run.max_cursor);
 	buf_free(&m.blind);
 	buf_free(&pr.json);

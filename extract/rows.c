@@ -38,7 +38,8 @@ static int null_cursor(const MYSQL_FIELD *f, const char *v, unsigned long len)
 }
 
 static void set_last(gx_buf *last, const MYSQL_FIELD *f, MYSQL_ROW row,
-		     const unsigned long *len, size_t nbk, int has_cursor)
+		     const unsigned long *len, size_t nbk, int has_cursor,
+		     const struct value_cs *cs, gx_buf *tmp)
 {
 	buf_reset(last);
 	buf_addc(last, '[');
@@ -49,8 +50,12 @@ static void set_last(gx_buf *last, const MYSQL_FIELD *f, MYSQL_ROW row,
 		 * quoted literal, which the server compares as its own type. */
 		if (i == 0 && has_cursor && row[0])
 			json_add_str(last, row[0], len[0]);
-		else
-			value_add(last, &f[i], row[i], len[i]);
+		else {
+			const char *v = row[i];
+			unsigned long n = len[i];
+			value_cs_convert(&cs[i], tmp, &v, &n);
+			value_add(last, &f[i], v, n);
+		}
 	}
 	buf_addc(last, ']');
 }
@@ -71,16 +76,22 @@ static void progress(struct run *r)
 void rows_stream(MYSQL *my, const char *sql, size_t nbk, int has_cursor,
 		 const struct window *w, struct run *r)
 {
-	gx_buf names = GX_BUF_INIT, line = GX_BUF_INIT;
+	gx_buf names = GX_BUF_INIT, line = GX_BUF_INIT, tmp = GX_BUF_INIT;
+	struct value_cs *cs;
 	MYSQL_RES *res;
 	MYSQL_FIELD *f;
 	MYSQL_ROW row;
 	size_t nf, *off;
 
+	/* Strings come in their columns' own character sets (see value_cs). */
+	db_exec(my, "SET SESSION character_set_results = NULL");
 	if (mysql_real_query(my, sql, strlen(sql)) || !(res = mysql_use_result(my)))
 		db_die(my, "query failed");
 	nf = mysql_num_fields(res);
 	f = mysql_fetch_fields(res);
+	cs = gx_malloc(nf * sizeof *cs);
+	for (size_t i = 0; i < nf; i++)
+		value_cs_open(&cs[i], &f[i]);
 	if (nf <= nbk)
 		gx_die(GX_EXIT_DATA, "the query selects no columns of its own");
 	off = prefixes(&names, f, nbk, nf);
@@ -94,12 +105,20 @@ void rows_stream(MYSQL *my, const char *sql, size_t nbk, int has_cursor,
 		}
 		buf_reset(&line);
 		for (size_t i = nbk; i < nf; i++) {
+			const char *v = row[i];
+			unsigned long n = len[i];
+			size_t bad = value_cs_convert(&cs[i], &tmp, &v, &n);
+
+			if (bad && !r->unmappable)
+				buf_addf(&r->unmappable_at, "column %s, character set %s",
+					 f[i].name, cs[i].name);
+			r->unmappable += bad;
 			buf_add(&line, names.s + off[i], off[i + 1] - off[i]);
-			r->invalid_utf8 += value_add(&line, &f[i], row[i], len[i]);
+			r->invalid_utf8 += value_add(&line, &f[i], v, n);
 		}
 		buf_add(&line, "}\n", 2);
 		gx_out(line.s, line.len);
-		set_last(&r->last, f, row, len, nbk, has_cursor);
+		set_last(&r->last, f, row, len, nbk, has_cursor, cs, &tmp);
 		if (has_cursor && null_cursor(&f[0], row[0], len[0])) {
 			r->null_cursor++;
 		} else if (has_cursor && value_is_date(&f[0]) &&
@@ -116,6 +135,10 @@ void rows_stream(MYSQL *my, const char *sql, size_t nbk, int has_cursor,
 	if (mysql_errno(my))
 		db_die(my, "query failed after %llu records", r->records);
 	mysql_free_result(res);
+	for (size_t i = 0; i < nf; i++)
+		value_cs_close(&cs[i]);
+	free(cs);
+	buf_free(&tmp);
 	free(off);
 	buf_free(&names);
 	buf_free(&line);

@@ -311,6 +311,23 @@ resume() {
 	[[ $stderr == *"gx-extract: warning: 6 invalid UTF-8 sequences replaced"* ]]
 }
 
+@test "a GBK character with no Unicode mapping is replaced by U+FFFD, counted and warned about, not turned into ?" {
+	# GBK 0xA380 has no Unicode character: the server's own conversion
+	# sends "?" for it, indistinguishable from a real "?". Row 2 holds a
+	# real "?" and mappable Chinese; latin1's 0x80 is the euro sign.
+	gx_my -e "CREATE TABLE gxt_gbk (id INT NOT NULL PRIMARY KEY, v VARCHAR(20) CHARACTER SET gbk,
+		l VARCHAR(20) CHARACTER SET latin1) DEFAULT CHARSET=utf8mb4;
+		INSERT INTO gxt_gbk VALUES (1, CONCAT('a', x'A380', 'b'), x'80'), (2, x'D6D0CEC43F', 'café'), (3, NULL, x'FF')"
+	[ "$(gx_my -e 'SELECT HEX(v) FROM gxt_gbk WHERE id = 1')" = 61A38062 ]
+	run --separate-stderr gx-extract --query "$FIX/gbk.sql"
+	[ "$status" -eq 0 ]
+	assert_stream
+	[ "$(records)" = "$(printf '{"id":1,"v":"a\xef\xbf\xbdb","l":"\xe2\x82\xac"}\n{"id":2,"v":"\xe4\xb8\xad\xe6\x96\x87?","l":"caf\xc3\xa9"}\n{"id":3,"v":null,"l":"\xc3\xbf"}')" ]
+	[ "$(end_marker | jq .unmappable)" -eq 1 ]
+	[ "$(end_marker | jq .invalid_utf8)" -eq 0 ]
+	[[ $stderr == *"gx-extract: warning: 1 characters with no Unicode mapping replaced by U+FFFD (first in column v, character set gbk)"* ]]
+}
+
 # ---- order and windows -----------------------------------------------------
 
 @test "rows come ordered by cursor then key, NULL cursors first, then zero dates" {
@@ -466,13 +483,13 @@ resume() {
 	[ "$status" -eq 0 ]
 	assert_stream
 	end=$(end_marker)
-	[ "$(jq -c 'del(.clock, .instant, .origin, .blind)' <<<"$end")" = '{"@gx":"end","records":5,"entity":"events","time_zone":"+00:00","since":"2024-06-16","until":null,"after":[null,91],"limit":5,"more":true,"last":["0000-00-00 00:00:00",42],"null_cursor":5,"invalid_utf8":0,"shard":null,"shard_bounds":null,"since_instant":null,"cursor_tz":null,"late_rows":0,"future_cursor":0,"probe":null}' ]
+	[ "$(jq -c 'del(.clock, .instant, .origin, .blind)' <<<"$end")" = '{"@gx":"end","records":5,"entity":"events","time_zone":"+00:00","since":"2024-06-16","until":null,"after":[null,91],"limit":5,"more":true,"last":["0000-00-00 00:00:00",42],"null_cursor":5,"invalid_utf8":0,"unmappable":0,"shard":null,"shard_bounds":null,"since_instant":null,"cursor_tz":null,"late_rows":0,"future_cursor":0,"probe":null}' ]
 	# the instant is the clock's moment, and the origin no later than it
 	[ "$(jq -r '(.instant | floor) - .origin >= 0' <<<"$end")" = true ]
 	clock=$(jq -r .clock <<<"$end")
 	[[ $clock =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}\ [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}$ ]]
 	[[ ! $clock < $before && ! $clock > $after ]]
-	[ "$(jq -r 'keys_unsorted | join(" ")' <<<"$end")" = '@gx records entity clock time_zone since until after limit more last null_cursor invalid_utf8 shard shard_bounds instant origin since_instant cursor_tz late_rows future_cursor blind probe' ]
+	[ "$(jq -r 'keys_unsorted | join(" ")' <<<"$end")" = '@gx records entity clock time_zone since until after limit more last null_cursor invalid_utf8 unmappable shard shard_bounds instant origin since_instant cursor_tz late_rows future_cursor blind probe' ]
 	[[ $stderr =~ gx-extract:\ 5\ records\ in\ [0-9]+\.[0-9]{2}\ s\ \([0-9]+\ rows/s\) ]]
 }
 
