@@ -40,7 +40,7 @@ int record_error(const char *sqlstate)
 
 /* The column a COPY error names in its context ("COPY gx_stage, line 1,
  * column NAME: ..."), matched against our columns; NULL if none. */
-static const char *copy_column(const struct load *L, const char *context)
+static const char *copy_column(const struct target *t, const char *context)
 {
 	const char *c = context ? strstr(context, ", column ") : NULL;
 	const char *best = NULL;
@@ -49,21 +49,21 @@ static const char *copy_column(const struct load *L, const char *context)
 	if (!c || strncmp(context, "COPY gx_stage, ", 15))
 		return NULL;
 	c += 9;
-	for (size_t i = 0; i < L->ncols; i++)
-		if (L->collen[i] > best_len && !strncmp(c, L->cols[i], L->collen[i]) &&
-		    c[L->collen[i]] == ':')
-			best = L->cols[i], best_len = L->collen[i];
+	for (size_t i = 0; i < t->ncols; i++)
+		if (t->collen[i] > best_len && !strncmp(c, t->cols[i], t->collen[i]) &&
+		    c[t->collen[i]] == ':')
+			best = t->cols[i], best_len = t->collen[i];
 	return best;
 }
 
 void reject(struct load *L, unsigned long line, const char *orig, size_t orig_len,
 	    const char *sqlstate, const char *error, const char *column)
 {
-	L->rejected++;
+	L->n.rejected++;
 	while (orig_len && orig[orig_len - 1] == '\r')
 		orig_len--;	/* a CRLF line end is not part of the record */
-	if (L->rejects) {
-		gx_buf *j = &L->scratch;
+	if (L->rej.f) {
+		gx_buf *j = &L->rej.line;
 		buf_reset(j);
 		buf_addf(j, "{\"line\":%lu,\"sqlstate\":", line);
 		if (sqlstate)
@@ -79,18 +79,18 @@ void reject(struct load *L, unsigned long line, const char *orig, size_t orig_le
 		buf_adds(j, ",\"record\":");
 		buf_add(j, orig, orig_len);
 		buf_adds(j, "}\n");
-		if (fwrite(j->s, 1, j->len, L->rejects) != j->len)
-			gx_die(GX_EXIT_DATA, "%s: write error", L->rejects_path);
+		if (fwrite(j->s, 1, j->len, L->rej.f) != j->len)
+			gx_die(GX_EXIT_DATA, "%s: write error", L->rej.path);
 	} else {
 		gx_warn("line %lu: rejected%s%s: %s%s%s", line, sqlstate ? " " : "",
 			sqlstate ? sqlstate : "", error, column ? ", column " : "",
 			column ? column : "");
 	}
-	if (L->rejected > L->max_errors) {
-		rollback(L);
+	if (L->n.rejected > L->rej.max) {
+		rollback(&L->db);
 		gx_die(GX_EXIT_DATA, "%s: %llu records rejected, more than --max-errors %llu "
-		       "(last at line %lu): rolled back, nothing loaded", L->table,
-		       L->rejected, L->max_errors, line);
+		       "(last at line %lu): rolled back, nothing loaded", L->t.table,
+		       L->n.rejected, L->rej.max, line);
 	}
 }
 
@@ -98,24 +98,24 @@ void reject(struct load *L, unsigned long line, const char *orig, size_t orig_le
  * counted), else the failed result of a record's error (others end us). */
 static PGresult *load_rows(struct load *L, size_t lo, size_t hi)
 {
-	PGresult *r = copy_send(L, lo, hi);
+	PGresult *r = copy_send(&L->db, &L->t, &L->b, lo, hi);
 
 	if (PQresultStatus(r) == PGRES_COMMAND_OK) {
 		PQclear(r);
 		gx_debug("upsert of lines %lu..%lu", L->b.rows[lo].line, L->b.rows[hi - 1].line);
-		deadline(L);
-		r = PQexec(L->pg, L->upsert_sql.s);
+		deadline(&L->db);
+		r = PQexec(L->db.pg, L->t.upsert_sql.s);
 		if (PQresultStatus(r) == PGRES_TUPLES_OK) {
-			L->created += strtoull(PQgetvalue(r, 0, 0), NULL, 10);
-			L->updated += strtoull(PQgetvalue(r, 0, 1), NULL, 10);
-			L->duplicates += (hi - lo) - strtoull(PQgetvalue(r, 0, 2), NULL, 10);
+			L->n.created += strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+			L->n.updated += strtoull(PQgetvalue(r, 0, 1), NULL, 10);
+			L->n.duplicates += (hi - lo) - strtoull(PQgetvalue(r, 0, 2), NULL, 10);
 			PQclear(r);
 			return NULL;
 		}
 	}
 	if (!r || !record_error(PQresultErrorField(r, PG_DIAG_SQLSTATE))) {
-		gx_debug("failed SQL: %s", L->upsert_sql.s);
-		gx_die(GX_EXIT_SERVER, "PostgreSQL: %s", gx_pg_error(L->pg));
+		gx_debug("failed SQL: %s", L->t.upsert_sql.s);
+		gx_die(GX_EXIT_SERVER, "PostgreSQL: %s", gx_pg_error(L->db.pg));
 	}
 	gx_debug("lines %lu..%lu refused: %s", L->b.rows[lo].line, L->b.rows[hi - 1].line,
 		 PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY));
@@ -128,12 +128,12 @@ static PGresult *try_rows(struct load *L, size_t lo, size_t hi)
 {
 	PGresult *r;
 
-	sql_run(L, "SAVEPOINT gx_batch");
+	sql_run(&L->db, "SAVEPOINT gx_batch");
 	if (!(r = load_rows(L, lo, hi))) {
-		sql_run(L, L->done_sql.s);
+		sql_run(&L->db, L->t.done_sql.s);
 		return NULL;
 	}
-	sql_run(L, "ROLLBACK TO SAVEPOINT gx_batch; RELEASE SAVEPOINT gx_batch");
+	sql_run(&L->db, "ROLLBACK TO SAVEPOINT gx_batch; RELEASE SAVEPOINT gx_batch");
 	return r;
 }
 
@@ -149,9 +149,9 @@ static void apply_rows(struct load *L, size_t lo, size_t hi)
 		const char *col = PQresultErrorField(r, PG_DIAG_COLUMN_NAME);
 
 		if (!col)
-			col = copy_column(L, PQresultErrorField(r, PG_DIAG_CONTEXT));
-		if (L->prune)
-			batch_keep_keys(L, lo);
+			col = copy_column(&L->t, PQresultErrorField(r, PG_DIAG_CONTEXT));
+		if (L->prune.mode)
+			batch_keep_keys(&L->prune.kept_keys, &L->b, &L->t, lo);
 		reject(L, w->line, L->b.orig.s + w->orig_off, w->orig_len,
 		       PQresultErrorField(r, PG_DIAG_SQLSTATE), msg ? msg : "unknown error", col);
 		PQclear(r);
@@ -169,7 +169,7 @@ static int fast_rows(struct load *L)
 	PGresult *r = load_rows(L, 0, L->b.n);
 
 	if (!r) {
-		sql_run(L, L->keep_sql.s);
+		sql_run(&L->db, L->t.keep_sql.s);
 		return 1;
 	}
 	PQclear(r);
@@ -182,25 +182,21 @@ static int fast_rows(struct load *L)
 static void restart(struct load *L)
 {
 	gx_debug("a record was refused: loading again from the start, carefully");
-	rollback(L);
-	sql_run(L, "BEGIN");
-	target_stage(L);
-	if (L->prune)
-		prune_begin(L);
-	L->processed = L->created = L->updated = L->rejected = L->duplicates = 0;
-	buf_reset(&L->kept_keys);
+	rollback(&L->db);
+	load_begin(L);
+	L->n.processed = L->n.created = L->n.updated = L->n.rejected = L->n.duplicates = 0;
+	buf_reset(&L->prune.kept_keys);
 	batch_reset(&L->b);
-	if (L->rejects && (fflush(L->rejects) != 0 || ftruncate(fileno(L->rejects), 0) != 0 ||
-			   fseek(L->rejects, 0, SEEK_SET) != 0))
-		gx_die(GX_EXIT_DATA, "%s: write error", L->rejects_path);
-	L->careful = 1;
+	if (L->rej.f && (fflush(L->rej.f) != 0 || ftruncate(fileno(L->rej.f), 0) != 0 ||
+			 fseek(L->rej.f, 0, SEEK_SET) != 0))
+		gx_die(GX_EXIT_DATA, "%s: write error", L->rej.path);
 }
 
 void batch_apply(struct load *L)
 {
 	if (!L->b.n)
 		return;
-	if (!L->careful && spill_ready(L)) {
+	if (spill_ready(&L->b)) {
 		if (fast_rows(L)) {
 			batch_reset(&L->b);
 			return;
@@ -219,12 +215,12 @@ void batch_add(struct load *L, const struct gx_reader *r)
 {
 	const char *why, *sqlstate;
 
-	L->processed++;
-	if (copy_add(L, r, &why, &sqlstate) < 0) {
-		if (L->prune)
-			copy_keep_keys(L, r);
+	L->n.processed++;
+	if (copy_add(&L->b, &L->t, r, &why, &sqlstate) < 0) {
+		if (L->prune.mode)
+			copy_keep_keys(&L->prune.kept_keys, &L->b, &L->t, r);
 		reject(L, r->lineno, r->line.s, r->line.len, sqlstate, why, NULL);
-	} else if (L->b.n >= L->batch_size) {
+	} else if (L->b.n >= L->b.size) {
 		batch_apply(L);
 	}
 }

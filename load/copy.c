@@ -38,31 +38,34 @@ static void add_escaped(gx_buf *b, const char *s, size_t n)
 }
 
 /* Finds each column's field in the record: the same keys, in any order. */
-static int map_fields(struct load *L, const struct gx_reader *r)
+static int map_fields(struct batch *b, const struct target *t, const struct gx_reader *r)
 {
-	if (r->nf != L->ncols)
+	if (r->nf != t->ncols)
 		return -1;
-	for (size_t i = 0; i < L->ncols; i++) {
+	if (!b->pos)
+		b->pos = gx_malloc(t->ncols * sizeof *b->pos);
+	for (size_t i = 0; i < t->ncols; i++) {
 		const struct gx_field *f = &r->f[i];
-		if (f->klen == L->collen[i] && !memcmp(f->key, L->cols[i], f->klen)) {
-			L->pos[i] = i;
+		if (f->klen == t->collen[i] && !memcmp(f->key, t->cols[i], f->klen)) {
+			b->pos[i] = i;
 			continue;
 		}
 		size_t j = 0;
-		while (j < r->nf && (r->f[j].klen != L->collen[i] ||
-				     memcmp(r->f[j].key, L->cols[i], L->collen[i])))
+		while (j < r->nf && (r->f[j].klen != t->collen[i] ||
+				     memcmp(r->f[j].key, t->cols[i], t->collen[i])))
 			j++;
 		if (j == r->nf)
 			return -1;
-		L->pos[i] = j;
+		b->pos[i] = j;
 	}
 	/* Distinct columns found in distinct fields, as many as there are
 	 * fields: exactly the same keys. */
 	return 0;
 }
 
-/* Appends one value as COPY text. -1 for a string PostgreSQL cannot hold. */
-static int add_value(struct load *L, gx_buf *b, const struct gx_field *f)
+/* Appends one value as COPY text (a string decoded in scratch). -1 for a
+ * string PostgreSQL cannot hold. */
+static int add_value(gx_buf *scratch, gx_buf *b, const struct gx_field *f)
 {
 	int nul;
 
@@ -81,12 +84,12 @@ static int add_value(struct load *L, gx_buf *b, const struct gx_field *f)
 			buf_add(b, f->val, f->vlen);
 			return 0;
 		}
-		buf_reset(&L->scratch);
-		if (json_unescape(&L->scratch, f->val, f->vlen, &nul) < 0)
+		buf_reset(scratch);
+		if (json_unescape(scratch, f->val, f->vlen, &nul) < 0)
 			gx_die(GX_EXIT_BUG, "string passed the reader but not json_unescape");
 		if (nul)
 			return -1;
-		add_escaped(b, L->scratch.s, L->scratch.len);
+		add_escaped(b, scratch->s, scratch->len);
 		return 0;
 	case GX_OBJ:
 	case GX_ARR:
@@ -96,20 +99,19 @@ static int add_value(struct load *L, gx_buf *b, const struct gx_field *f)
 	return 0;
 }
 
-int copy_add(struct load *L, const struct gx_reader *r, const char **why,
-	     const char **sqlstate)
+int copy_add(struct batch *b, const struct target *t, const struct gx_reader *r,
+	     const char **why, const char **sqlstate)
 {
-	struct batch *b = &L->b;
 	size_t line_len = r->line.len;
 
-	if (map_fields(L, r) < 0) {
+	if (map_fields(b, t, r) < 0) {
 		*why = "the record's keys differ from the first record's";
 		*sqlstate = NULL;
 		return -1;
 	}
 	size_t off = b->text.len;
-	for (size_t i = 0; i < L->ncols; i++) {
-		if (add_value(L, &b->text, &r->f[L->pos[i]]) < 0) {
+	for (size_t i = 0; i < t->ncols; i++) {
+		if (add_value(&b->scratch, &b->text, &r->f[b->pos[i]]) < 0) {
 			b->text.len = off;
 			if (b->text.s)
 				b->text.s[off] = '\0';
@@ -139,67 +141,69 @@ static size_t row_end(const struct batch *b, size_t i)
 
 /* Runs a COPY ... FROM STDIN of the text p[0, n); returns COPY's result
  * (the caller checks it: a data error there is the data's, not ours). */
-PGresult *copy_text(struct load *L, const char *sql, const char *p, size_t n)
+PGresult *copy_text(struct session *db, const char *sql, const char *p, size_t n)
 {
-	PGresult *r = sql_exec(L, sql);
+	PGresult *r = sql_exec(db, sql);
 
 	if (PQresultStatus(r) != PGRES_COPY_IN)
 		gx_die(GX_EXIT_BUG, "COPY did not start");
 	PQclear(r);
 	while (n) {
 		size_t k = n < CHUNK ? n : CHUNK;
-		deadline(L);
-		if (PQputCopyData(L->pg, p, (int)k) != 1)
-			gx_die(GX_EXIT_SERVER, "COPY: %s", gx_pg_error(L->pg));
+		deadline(db);
+		if (PQputCopyData(db->pg, p, (int)k) != 1)
+			gx_die(GX_EXIT_SERVER, "COPY: %s", gx_pg_error(db->pg));
 		p += k, n -= k;
 	}
-	deadline(L);
-	if (PQputCopyEnd(L->pg, NULL) != 1)
-		gx_die(GX_EXIT_SERVER, "COPY: %s", gx_pg_error(L->pg));
-	r = PQgetResult(L->pg);
-	for (PGresult *more; (more = PQgetResult(L->pg)); )
+	deadline(db);
+	if (PQputCopyEnd(db->pg, NULL) != 1)
+		gx_die(GX_EXIT_SERVER, "COPY: %s", gx_pg_error(db->pg));
+	r = PQgetResult(db->pg);
+	for (PGresult *more; (more = PQgetResult(db->pg)); )
 		PQclear(more);
 	if (!r)
-		gx_die(GX_EXIT_SERVER, "COPY: %s", gx_pg_error(L->pg));
+		gx_die(GX_EXIT_SERVER, "COPY: %s", gx_pg_error(db->pg));
 	return r;
 }
 
 /* COPYs rows [lo, hi) of the batch into the stage. */
-PGresult *copy_send(struct load *L, size_t lo, size_t hi)
+PGresult *copy_send(struct session *db, const struct target *t, const struct batch *b,
+		    size_t lo, size_t hi)
 {
-	const char *p = L->b.text.s + L->b.rows[lo].off;
+	const char *p = b->text.s + b->rows[lo].off;
 
-	return copy_text(L, L->copy_sql.s, p, row_end(&L->b, hi - 1) - L->b.rows[lo].off);
+	return copy_text(db, t->copy_sql.s, p, row_end(b, hi - 1) - b->rows[lo].off);
 }
 
-void copy_keep_keys(struct load *L, const struct gx_reader *r)
+void copy_keep_keys(gx_buf *kept, struct batch *b, const struct target *t,
+		    const struct gx_reader *r)
 {
-	gx_buf *kept = &L->kept_keys;
 	size_t off = kept->len;
 
-	for (size_t k = 0; k < L->nkeys; k++) {
-		const struct gx_field *f = reader_get(r, L->keys[k]);
-		if (!f || add_value(L, kept, f) < 0) {
+	for (size_t k = 0; k < t->nkeys; k++) {
+		const struct gx_field *f = reader_get(r, t->keys[k]);
+		if (!f || add_value(&b->scratch, kept, f) < 0) {
 			kept->len = off;	/* no key: no row to keep */
 			if (kept->s)
 				kept->s[off] = '\0';
 			return;
 		}
-		buf_addc(kept, k + 1 < L->nkeys ? '\t' : '\n');
+		buf_addc(kept, k + 1 < t->nkeys ? '\t' : '\n');
 	}
 }
 
 /* The row's COPY text is its columns, tab-separated, then its line. */
-void batch_keep_keys(struct load *L, size_t row)
+void batch_keep_keys(gx_buf *kept, const struct batch *b, const struct target *t,
+		     size_t row)
 {
-	const char *s = L->b.text.s + L->b.rows[row].off;
+	const char *s = b->text.s + b->rows[row].off;
 
-	for (size_t k = 0; k < L->nkeys; k++) {
+	for (size_t k = 0; k < t->nkeys; k++) {
 		const char *f = s;
-		for (size_t c = 0; c < L->keycol[k]; c++)
+		for (size_t c = 0; c < t->keycol[k]; c++)
 			f = strchr(f, '\t') + 1;
-		buf_add(&L->kept_keys, f, strcspn(f, "\t"));
-		buf_addc(&L->kept_keys, k + 1 < L->nkeys ? '\t' : '\n');
+		buf_add(kept, f, strcspn(f, "\t"));
+		buf_addc(kept, k + 1 < t->nkeys ? '\t' : '\n');
 	}
 }
 
@@ -214,5 +218,7 @@ void batch_free(struct batch *b)
 {
 	buf_free(&b->text);
 	buf_free(&b->orig);
+	buf_free(&b->scratch);
 	free(b->rows);
+	free(b->pos);
 }

@@ -1,8 +1,10 @@
-/* gx-load internals: one struct load holds the run, the files split it into
+/* gx-load internals. struct load is the run, made of one part per owner:
  * the PostgreSQL session with its bounds and signals (session.c), the
- * target's catalog (target.c), NDJSON -> COPY text (copy.c), applying a
- * batch with bisection of failures (batch.c), --prune (prune.c) and the
- * run's outcome (report.c). */
+ * target's catalog and SQL (target.c), the batch: NDJSON -> COPY text
+ * (copy.c), applied with bisection of failures (batch.c), the input kept
+ * for a replay (spill.c), --prune (prune.c) and the counts, reported with
+ * the run's outcome (report.c). A file writes its own part; main.c and
+ * batch.c, which run the steps, hand each file the parts it needs. */
 #ifndef GX_LOAD_H
 #define GX_LOAD_H
 
@@ -22,6 +24,30 @@ enum prune_mode {
 	PRUNE_SOFT	/* --prune=soft: set their deleted_at instead */
 };
 
+/* session.c: the connection. Every statement goes through session.c, bounded
+ * by --timeout. */
+struct session {
+	PGconn *pg;
+	unsigned timeout;		/* --timeout seconds, 0: none */
+};
+
+/* target.c: the table, its key, the stream's columns (the keys of the first
+ * record) and the SQL of a batch, built from them. */
+struct target {
+	const char *table;		/* as given: SCHEMA.TABLE */
+	gx_buf ident;			/* the table as a quoted identifier */
+	char **keys;
+	size_t nkeys;
+	enum load_mode mode;
+	char **cols;
+	size_t *collen, ncols;
+	size_t *keycol;			/* key -> its column */
+	int set_created, set_updated;	/* we fill sync_created_at / _updated_at */
+	gx_buf stage_sql, copy_sql, upsert_sql;
+	gx_buf keep_sql;		/* after a batch: keep its keys, empty the stage */
+	gx_buf done_sql;		/* the same, and release its savepoint */
+};
+
 /* One buffered record of the batch: its COPY text is text[off, next off),
  * its input line orig[orig_off, orig_off + orig_len). */
 struct row {
@@ -29,83 +55,91 @@ struct row {
 	unsigned long line;
 };
 
-/* The batch: COPY text and input lines of up to --batch records, kept for
- * retries so that memory is bounded by the batch, not the table. */
+/* copy.c and batch.c: COPY text and input lines of up to --batch records,
+ * kept for retries so that memory is bounded by the batch, not the table.
+ * Batches run without a savepoint while spill.c keeps a copy of the input;
+ * without one they run careful, each in a savepoint (batch.c). */
 struct batch {
 	gx_buf text, orig;
 	struct row *rows;
 	size_t n, cap;
+	unsigned long long size;	/* --batch */
+	size_t *pos;			/* copy.c: column -> field of a record */
+	gx_buf scratch;			/* copy.c: a decoded string */
+	FILE *spill;			/* spill.c; NULL: careful */
 };
 
-struct load {
-	PGconn *pg;
-	const char *table;		/* as given: SCHEMA.TABLE */
-	gx_buf ident;			/* the table as a quoted identifier */
-	char **keys;
-	size_t nkeys;
-	enum load_mode mode;
-	int dry_run;
-	unsigned long long max_errors, batch_size;
-	const char *rejects_path;
-	FILE *rejects;
-	unsigned timeout;		/* --timeout seconds, 0: none */
+/* batch.c, reject(): --rejects and --max-errors. */
+struct rejects {
+	const char *path;
+	FILE *f;
+	unsigned long long max;
+	gx_buf line;
+};
 
-	enum prune_mode prune;
-	double prune_max;		/* percent of the target */
-	unsigned long long prune_base;	/* its (live) rows before the load */
-	int prune_stamp;		/* the table has sync_updated_at */
+/* prune.c: --prune. */
+struct prune {
+	enum prune_mode mode;
+	double max;			/* --prune-max: percent of the target */
+	unsigned long long base;	/* its (live) rows before the load */
+	int stamp;			/* the table has sync_updated_at */
 	gx_buf kept_keys;		/* COPY text of rejected records' keys */
+};
 
-	/* the stream's columns: the keys of the first record */
-	char **cols;
-	size_t *collen, ncols;
-	size_t *pos;			/* scratch: column -> field of a record */
-	size_t *keycol;			/* key -> its column */
-	int set_created, set_updated;	/* we fill sync_created_at / _updated_at */
-	gx_buf stage_sql, copy_sql, upsert_sql;
-	gx_buf keep_sql;		/* after a batch: keep its keys, empty the stage */
-	gx_buf done_sql;		/* the same, and release its savepoint */
-
-	/* Batches run without a savepoint until a record is refused, then
-	 * all again from the spill file, each in a savepoint (batch.c). */
-	int careful;
-	FILE *spill;
-
-	struct batch b;
-	gx_buf scratch;
-
-	/* counts */
+/* The counts: of batch.c, prune_apply and the end marker (main.c); report.c
+ * reports them. */
+struct counts {
 	unsigned long long processed, created, updated, rejected, duplicates, deleted;
 	unsigned long long upstream_rejected;
 	double start, end;
 };
 
+struct load {
+	struct session db;
+	struct target t;
+	struct batch b;
+	struct rejects rej;
+	struct prune prune;
+	struct counts n;
+	int dry_run;
+};
+
+/* main.c: BEGIN and what the transaction holds before the first batch (the
+ * staging table once the columns are known, --prune's gx_seen): at the start
+ * and again for a careful replay (batch.c). */
+void load_begin(struct load *L);
+
 /* session.c: statements are bounded by --timeout from deadline() until
  * deadline_off() (called before waiting on the input again). */
-void session_open(struct load *L, const char *conninfo);
-void deadline(const struct load *L);
-void deadline_off(const struct load *L);
-void sql_run(struct load *L, const char *sql);
-PGresult *sql_exec(struct load *L, const char *sql);
-PGresult *sql_execp(struct load *L, const char *sql, int n, const char *const *vals);
-PGresult *sql_try(struct load *L, const char *sql);	/* no check */
-void rollback(struct load *L);
-void session_commit(struct load *L);
+void session_open(struct session *db, const char *conninfo);
+void deadline(const struct session *db);
+void deadline_off(const struct session *db);
+void sql_run(struct session *db, const char *sql);
+PGresult *sql_exec(struct session *db, const char *sql);
+PGresult *sql_execp(struct session *db, const char *sql, int n, const char *const *vals);
+PGresult *sql_try(struct session *db, const char *sql);	/* no check */
+void rollback(struct session *db);
+void session_commit(struct session *db);
 
 /* target.c */
-void target_check(struct load *L);
-void target_prepare(struct load *L, const struct gx_reader *r);
-void target_stage(struct load *L);
+void target_check(struct target *t, struct session *db);
+void target_prepare(struct target *t, struct session *db, const struct gx_reader *r,
+		    enum prune_mode prune);
+void target_stage(struct target *t, struct session *db);
+void target_free(struct target *t);
 
 /* copy.c: 0 and the record in the batch, or -1 and why in *why (static). */
-int copy_add(struct load *L, const struct gx_reader *r, const char **why,
-	     const char **sqlstate);
-PGresult *copy_send(struct load *L, size_t lo, size_t hi);
-PGresult *copy_text(struct load *L, const char *sql, const char *p, size_t n);
+int copy_add(struct batch *b, const struct target *t, const struct gx_reader *r,
+	     const char **why, const char **sqlstate);
+PGresult *copy_send(struct session *db, const struct target *t, const struct batch *b,
+		    size_t lo, size_t hi);
+PGresult *copy_text(struct session *db, const char *sql, const char *p, size_t n);
 /* For --prune: the keys of a rejected record, from its fields or from its
- * row of the batch, go to L->kept_keys (unless it has none). */
-void copy_keep_keys(struct load *L, const struct gx_reader *r);
-void batch_keep_keys(struct load *L, size_t row);
+ * row of the batch, go to kept (unless it has none). */
+void copy_keep_keys(gx_buf *kept, struct batch *b, const struct target *t,
+		    const struct gx_reader *r);
+void batch_keep_keys(gx_buf *kept, const struct batch *b, const struct target *t,
+		     size_t row);
 void batch_reset(struct batch *b);
 void batch_free(struct batch *b);
 
@@ -121,19 +155,20 @@ int record_error(const char *sqlstate);
 
 /* spill.c: the input so far, for a careful replay. spill_ready is 0 when
  * there is none (any more): the run is then careful. */
-void spill_open(struct load *L);
-void spill_line(struct load *L, const struct gx_reader *r);
-int spill_ready(struct load *L);
+void spill_open(struct batch *b);
+void spill_line(struct batch *b, const struct gx_reader *r);
+int spill_ready(struct batch *b);
 void spill_replay(struct load *L);
-void spill_close(struct load *L);
+void spill_close(struct batch *b);
 
-/* prune.c */
-void prune_begin(struct load *L);
-void prune_check_end(struct load *L, const struct gx_reader *end);
-void prune_apply(struct load *L);
+/* prune.c; prune_apply returns the rows deleted. */
+void prune_begin(struct prune *p, const struct target *t, struct session *db);
+void prune_check_end(const struct target *t, struct session *db, const struct gx_reader *end,
+		     unsigned long long upstream_rejected);
+unsigned long long prune_apply(struct prune *p, const struct target *t, struct session *db);
 
 /* report.c */
-void run_check(struct load *L, const char *run);
+void run_check(struct session *db, const char *run);
 void run_finish(struct load *L, const char *run, const gx_buf *end_marker, int dry_run);
 /* The summary line on stderr; with stats (opened early, so that a bad path
  * fails before loading) the same as JSON. */

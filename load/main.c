@@ -7,7 +7,7 @@
  *           [--rejects FILE] [--max-errors N] [--batch N] [--stats FILE]
  *           [--run ID] [--db CONNINFO] [--timeout S] [--debug]
  *
- * Steps: BEGIN; check the table and its unique key (with --prune: count
+ * Steps: check the table and its unique key; BEGIN (with --prune: count
  * its rows); from the first record, check the columns and create a
  * temporary staging table; per batch of records: COPY into the stage,
  * upsert into the table (the last record of a key in a batch wins; by
@@ -98,55 +98,52 @@ static void read_records(struct load *L, struct gx_reader *r, gx_buf *end)
 {
 	reader_init(r, stdin, "stdin");
 	while (reader_next(r)) {
-		spill_line(L, r);
+		spill_line(&L->b, r);
 		if (r->control) {
 			if (r->end_seen && !end->len) {
 				buf_add(end, r->line.s, r->line.len);
-				L->upstream_rejected = marker_count(r, "rejected");
-				if (L->prune)
-					prune_check_end(L, r);
+				L->n.upstream_rejected = marker_count(r, "rejected");
+				if (L->prune.mode)
+					prune_check_end(&L->t, &L->db, r, L->n.upstream_rejected);
 			}
 			continue;
 		}
-		if (!L->cols) {
-			target_prepare(L, r);
-			deadline_off(L);
+		if (!L->t.cols) {
+			target_prepare(&L->t, &L->db, r, L->prune.mode);
+			deadline_off(&L->db);
 		}
 		batch_add(L, r);
-		deadline_off(L);	/* back to waiting for the input */
+		deadline_off(&L->db);	/* back to waiting for the input */
 	}
 	if (!r->end_seen) {
-		rollback(L);
+		rollback(&L->db);
 		reader_expect_end(r);
 	}
 	batch_apply(L);
-	if (r->end_records != L->processed &&
-	    r->end_records != L->processed + L->upstream_rejected) {
-		rollback(L);
+	if (r->end_records != L->n.processed &&
+	    r->end_records != L->n.processed + L->n.upstream_rejected) {
+		rollback(&L->db);
 		gx_die(GX_EXIT_DATA, "the end marker counts %llu records but %llu arrived: the "
-		       "stream lost lines; rolled back", r->end_records, L->processed);
+		       "stream lost lines; rolled back", r->end_records, L->n.processed);
 	}
-	spill_close(L);
+	spill_close(&L->b);
+}
+
+void load_begin(struct load *L)
+{
+	sql_run(&L->db, "BEGIN");
+	if (L->t.cols)
+		target_stage(&L->t, &L->db);
+	if (L->prune.mode)
+		prune_begin(&L->prune, &L->t, &L->db);
 }
 
 static void load_free(struct load *L)
 {
+	target_free(&L->t);
 	batch_free(&L->b);
-	for (size_t i = 0; i < L->ncols; i++)
-		free(L->cols[i]);
-	free(L->cols);
-	free(L->collen);
-	free(L->pos);
-	free(L->keycol);
-	free(L->keys);
-	buf_free(&L->ident);
-	buf_free(&L->copy_sql);
-	buf_free(&L->upsert_sql);
-	buf_free(&L->stage_sql);
-	buf_free(&L->keep_sql);
-	buf_free(&L->done_sql);
-	buf_free(&L->kept_keys);
-	buf_free(&L->scratch);
+	buf_free(&L->rej.line);
+	buf_free(&L->prune.kept_keys);
 }
 
 /* --prune-max: a percentage, 0 to 100, decimals allowed. */
@@ -190,7 +187,7 @@ int main(int argc, char **argv)
 		{ "db", required_argument, 0, 'd' }, { "timeout", required_argument, 0, 'T' },
 		{ "debug", no_argument, 0, 'D' }, { "help", no_argument, 0, 'h' },
 		{ "version", no_argument, 0, 'V' }, { 0 } };
-	struct load L = { .mode = MODE_CHANGED, .batch_size = 10000, .prune_max = 10 };
+	struct load L = { .t.mode = MODE_CHANGED, .b.size = 10000, .prune.max = 10 };
 	const char *conninfo = NULL, *stats_path = NULL, *run = NULL;
 	FILE *stats = NULL;
 	struct gx_reader r;
@@ -202,21 +199,21 @@ int main(int argc, char **argv)
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (ch) {
-		case 't': L.table = optarg; break;
+		case 't': L.t.table = optarg; break;
 		case 'k':
-			L.keys = gx_realloc(L.keys, (L.nkeys + 1) * sizeof *L.keys);
-			L.keys[L.nkeys++] = optarg;
+			L.t.keys = gx_realloc(L.t.keys, (L.t.nkeys + 1) * sizeof *L.t.keys);
+			L.t.keys[L.t.nkeys++] = optarg;
 			break;
 		case 'F': force = 1; break;
 		case 'I': insert = 1; break;
 		case 'n': L.dry_run = 1; break;
-		case 'r': L.rejects_path = optarg; break;
-		case 'e': L.max_errors = gx_parse_count("--max-errors", optarg); break;
-		case 'b': L.batch_size = gx_parse_count("--batch", optarg); break;
+		case 'r': L.rej.path = optarg; break;
+		case 'e': L.rej.max = gx_parse_count("--max-errors", optarg); break;
+		case 'b': L.b.size = gx_parse_count("--batch", optarg); break;
 		case 's': stats_path = optarg; break;
 		case 'R': gx_parse_count("--run", run = optarg); break;
-		case 'P': L.prune = parse_prune(optarg); break;
-		case 'M': L.prune_max = parse_percent(optarg); break;
+		case 'P': L.prune.mode = parse_prune(optarg); break;
+		case 'M': L.prune.max = parse_percent(optarg); break;
 		case 'd': conninfo = optarg; break;
 		case 'T': timeout = gx_parse_count("--timeout", optarg); break;
 		case 'D': gx_debug_on = 1; break;
@@ -227,51 +224,49 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc)
 		gx_usage_error("%s: unexpected argument", argv[optind]);
-	if (!L.table || !L.nkeys)
+	if (!L.t.table || !L.t.nkeys)
 		gx_usage_error("--table and --key are required");
 	if (force && insert)
 		gx_die(GX_EXIT_DATA, "--force-overwrite and --insert-only exclude each other");
-	if (L.batch_size == 0)
+	if (L.b.size == 0)
 		gx_die(GX_EXIT_DATA, "--batch: must be at least 1");
 	if (timeout > 86400)
 		gx_die(GX_EXIT_DATA, "--timeout: at most 86400 seconds");
-	L.timeout = (unsigned)timeout;
-	L.mode = force ? MODE_FORCE : insert ? MODE_INSERT : MODE_CHANGED;
-	L.start = gx_clock();
+	L.db.timeout = (unsigned)timeout;
+	L.t.mode = force ? MODE_FORCE : insert ? MODE_INSERT : MODE_CHANGED;
+	L.n.start = gx_clock();
 
-	session_open(&L, conninfo);
-	sql_run(&L, "BEGIN");
-	target_check(&L);
-	if (L.prune)
-		prune_begin(&L);
+	session_open(&L.db, conninfo);
+	target_check(&L.t, &L.db);
+	load_begin(&L);
 	if (run)
-		run_check(&L, run);
-	if (L.rejects_path)
-		L.rejects = open_output(L.rejects_path, "rejects");
+		run_check(&L.db, run);
+	if (L.rej.path)
+		L.rej.f = open_output(L.rej.path, "rejects");
 	if (stats_path)
 		stats = open_output(stats_path, "stats");
-	deadline_off(&L);
+	deadline_off(&L.db);
 
-	spill_open(&L);
+	spill_open(&L.b);
 	read_records(&L, &r, &end);
-	if (L.prune)
-		prune_apply(&L);
-	if (L.rejects && fclose(L.rejects) != 0)
-		gx_die(GX_EXIT_DATA, "%s: write error", L.rejects_path);
+	if (L.prune.mode)
+		L.n.deleted = prune_apply(&L.prune, &L.t, &L.db);
+	if (L.rej.f && fclose(L.rej.f) != 0)
+		gx_die(GX_EXIT_DATA, "%s: write error", L.rej.path);
 
-	L.end = gx_clock();
+	L.n.end = gx_clock();
 	if (L.dry_run) {
-		rollback(&L);
+		rollback(&L.db);
 		if (run)
 			run_finish(&L, run, &end, 1);
 	} else {
 		if (run)
 			run_finish(&L, run, &end, 0);
-		session_commit(&L);
+		session_commit(&L.db);
 	}
 	report(&L, stats, stats_path);
 
-	PQfinish(L.pg);
+	PQfinish(L.db.pg);
 	reader_free(&r);
 	load_free(&L);
 	buf_free(&end);

@@ -12,30 +12,30 @@
 
 #define SEEN "pg_temp.gx_seen"
 
-static noreturn void refuse(struct load *L, const char *why)
+static noreturn void refuse(const struct target *t, struct session *db, const char *why)
 {
-	rollback(L);
+	rollback(db);
 	gx_die(GX_EXIT_DATA, "%s: --prune refused: %s; rolled back, nothing loaded",
-	       L->table, why);
+	       t->table, why);
 }
 
 /* "s.k1 = t.k1 AND s.k2 = t.k2" */
-static void add_key_match(gx_buf *b, const struct load *L)
+static void add_key_match(gx_buf *b, const struct target *t)
 {
-	for (size_t k = 0; k < L->nkeys; k++) {
+	for (size_t k = 0; k < t->nkeys; k++) {
 		buf_adds(b, k ? " AND s." : "s.");
-		gx_pg_add_ident(b, L->keys[k]);
+		gx_pg_add_ident(b, t->keys[k]);
 		buf_adds(b, " = t.");
-		gx_pg_add_ident(b, L->keys[k]);
+		gx_pg_add_ident(b, t->keys[k]);
 	}
 }
 
 /* For --prune=soft: deleted_at must be a timestamp (and stamping
  * sync_updated_at too when the table has one). */
-static void check_soft(struct load *L)
+static void check_soft(struct prune *pr, const struct target *t, struct session *db)
 {
-	const char *p[] = { L->ident.s };
-	PGresult *r = sql_execp(L, "SELECT a.attname, format_type(a.atttypid, NULL)"
+	const char *p[] = { t->ident.s };
+	PGresult *r = sql_execp(db, "SELECT a.attname, format_type(a.atttypid, NULL)"
 				" FROM pg_attribute a WHERE a.attrelid = to_regclass($1)"
 				" AND a.attname IN ('deleted_at', 'sync_updated_at')"
 				" AND a.attnum > 0 AND NOT a.attisdropped", 1, p);
@@ -45,47 +45,47 @@ static void check_soft(struct load *L)
 		if (!strcmp(PQgetvalue(r, i, 0), "deleted_at"))
 			type = PQgetvalue(r, i, 1);
 		else
-			L->prune_stamp = 1;
+			pr->stamp = 1;
 	}
 	if (!type)
 		gx_die(GX_EXIT_DATA, "%s: --prune=soft needs a deleted_at timestamptz column",
-		       L->table);
+		       t->table);
 	if (strcmp(type, "timestamp with time zone") && strcmp(type, "timestamp without time zone"))
 		gx_die(GX_EXIT_DATA, "%s: --prune=soft: deleted_at is %s, not a timestamptz",
-		       L->table, type);
-	for (size_t k = 0; k < L->nkeys; k++)
-		if (!strcmp(L->keys[k], "deleted_at"))
+		       t->table, type);
+	for (size_t k = 0; k < t->nkeys; k++)
+		if (!strcmp(t->keys[k], "deleted_at"))
 			gx_die(GX_EXIT_DATA, "--prune=soft: deleted_at cannot be a key");
 	PQclear(r);
 }
 
 /* At the start, in the transaction: the table's (live) rows, the base of
  * --prune-max, and the empty set of keys seen, typed as the table's. */
-void prune_begin(struct load *L)
+void prune_begin(struct prune *p, const struct target *t, struct session *db)
 {
 	gx_buf sql = GX_BUF_INIT;
 	PGresult *r;
 
-	if (L->prune == PRUNE_SOFT)
-		check_soft(L);
+	if (p->mode == PRUNE_SOFT)
+		check_soft(p, t, db);
 	buf_adds(&sql, "CREATE TEMP TABLE gx_seen ON COMMIT DROP AS SELECT ");
-	for (size_t k = 0; k < L->nkeys; k++) {
+	for (size_t k = 0; k < t->nkeys; k++) {
 		if (k)
 			buf_adds(&sql, ", ");
-		gx_pg_add_ident(&sql, L->keys[k]);
+		gx_pg_add_ident(&sql, t->keys[k]);
 	}
 	buf_adds(&sql, " FROM ");
-	buf_add(&sql, L->ident.s, L->ident.len);
+	buf_add(&sql, t->ident.s, t->ident.len);
 	buf_adds(&sql, " WITH NO DATA");
-	sql_run(L, sql.s);
+	sql_run(db, sql.s);
 
 	buf_reset(&sql);
 	buf_adds(&sql, "SELECT count(*) FROM ");
-	buf_add(&sql, L->ident.s, L->ident.len);
-	if (L->prune == PRUNE_SOFT)
+	buf_add(&sql, t->ident.s, t->ident.len);
+	if (p->mode == PRUNE_SOFT)
 		buf_adds(&sql, " WHERE deleted_at IS NULL");
-	r = sql_exec(L, sql.s);
-	L->prune_base = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+	r = sql_exec(db, sql.s);
+	p->base = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
 	PQclear(r);
 	buf_free(&sql);
 }
@@ -94,7 +94,8 @@ void prune_begin(struct load *L)
  * its end marker names no window (gx-extract's since, until, after, limit,
  * more, shard and shard_bounds are null, false or absent) and nothing was
  * rejected upstream (gx-map's rejects are keys we never saw). */
-void prune_check_end(struct load *L, const struct gx_reader *end)
+void prune_check_end(const struct target *t, struct session *db, const struct gx_reader *end,
+		     unsigned long long upstream_rejected)
 {
 	static const char *const window[] = { "since", "until", "after", "limit", "more",
 					      "shard", "shard_bounds" };
@@ -108,87 +109,88 @@ void prune_check_end(struct load *L, const struct gx_reader *end)
 			 "(its end marker has \"%s\": %s%.*s%s)", window[i],
 			 f->type == GX_STR ? "\"" : "", f->vlen > 64 ? 64 : (int)f->vlen,
 			 f->val, f->type == GX_STR ? "\"" : "");
-		refuse(L, why);
+		refuse(t, db, why);
 	}
-	if (L->upstream_rejected) {
+	if (upstream_rejected) {
 		snprintf(why, sizeof why, "%llu records were rejected upstream, and the rows "
-			 "of their keys would be deleted", L->upstream_rejected);
-		refuse(L, why);
+			 "of their keys would be deleted", upstream_rejected);
+		refuse(t, db, why);
 	}
 }
 
 /* The keys of rejected records into gx_seen: all at once, or one by one
  * when some key is no value of its column's type (then it is no row's key
  * and can be left out). */
-static void keep_rejected_keys(struct load *L)
+static void keep_rejected_keys(const struct prune *pr, struct session *db)
 {
 	static const char copy[] = "COPY " SEEN " FROM STDIN";
 	const char *p, *end;
 	int one_by_one = 0;
 
-	if (!L->kept_keys.len)
+	if (!pr->kept_keys.len)
 		return;
-	p = L->kept_keys.s;
-	end = p + L->kept_keys.len;
-	sql_run(L, "SAVEPOINT gx_keys");
+	p = pr->kept_keys.s;
+	end = p + pr->kept_keys.len;
+	sql_run(db, "SAVEPOINT gx_keys");
 	while (p < end) {
 		const char *next = one_by_one ? (char *)memchr(p, '\n', (size_t)(end - p)) + 1 : end;
-		PGresult *r = copy_text(L, copy, p, (size_t)(next - p));
+		PGresult *r = copy_text(db, copy, p, (size_t)(next - p));
 
 		if (PQresultStatus(r) == PGRES_COMMAND_OK) {
-			sql_run(L, "RELEASE SAVEPOINT gx_keys; SAVEPOINT gx_keys");
+			sql_run(db, "RELEASE SAVEPOINT gx_keys; SAVEPOINT gx_keys");
 			p = next;
 		} else if (record_error(PQresultErrorField(r, PG_DIAG_SQLSTATE))) {
-			sql_run(L, "ROLLBACK TO SAVEPOINT gx_keys");
+			sql_run(db, "ROLLBACK TO SAVEPOINT gx_keys");
 			p = one_by_one ? next : p;
 			one_by_one = 1;
 		} else {
-			gx_die(GX_EXIT_SERVER, "PostgreSQL: %s", gx_pg_error(L->pg));
+			gx_die(GX_EXIT_SERVER, "PostgreSQL: %s", gx_pg_error(db->pg));
 		}
 		PQclear(r);
 	}
-	sql_run(L, "RELEASE SAVEPOINT gx_keys");
+	sql_run(db, "RELEASE SAVEPOINT gx_keys");
 }
 
-static void build_prune(const struct load *L, gx_buf *b)
+static void build_prune(const struct prune *p, const struct target *t, gx_buf *b)
 {
-	if (L->prune == PRUNE_HARD) {
+	if (p->mode == PRUNE_HARD) {
 		buf_adds(b, "WITH gx_gone AS (DELETE FROM ");
-		buf_add(b, L->ident.s, L->ident.len);
+		buf_add(b, t->ident.s, t->ident.len);
 		buf_adds(b, " AS t WHERE ");
 	} else {
 		buf_adds(b, "WITH gx_gone AS (UPDATE ");
-		buf_add(b, L->ident.s, L->ident.len);
+		buf_add(b, t->ident.s, t->ident.len);
 		buf_adds(b, " AS t SET deleted_at = now()");
-		if (L->prune_stamp)
+		if (p->stamp)
 			buf_adds(b, ", sync_updated_at = now()");
 		buf_adds(b, " WHERE t.deleted_at IS NULL AND ");
 	}
 	buf_adds(b, "NOT EXISTS (SELECT 1 FROM " SEEN " AS s WHERE ");
-	add_key_match(b, L);
+	add_key_match(b, t);
 	buf_adds(b, ") RETURNING 1) SELECT count(*) FROM gx_gone");
 }
 
-void prune_apply(struct load *L)
+unsigned long long prune_apply(struct prune *p, const struct target *t, struct session *db)
 {
 	gx_buf sql = GX_BUF_INIT;
 	PGresult *r;
 	char why[256];
+	unsigned long long deleted;
 
-	keep_rejected_keys(L);
+	keep_rejected_keys(p, db);
 	/* The planner needs the size of gx_seen for a hash anti-join. */
-	sql_run(L, "ANALYZE " SEEN);
-	build_prune(L, &sql);
-	r = sql_exec(L, sql.s);
-	L->deleted = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+	sql_run(db, "ANALYZE " SEEN);
+	build_prune(p, t, &sql);
+	r = sql_exec(db, sql.s);
+	deleted = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
 	PQclear(r);
 	buf_free(&sql);
-	if ((double)L->deleted * 100 > L->prune_max * (double)L->prune_base) {
+	if ((double)deleted * 100 > p->max * (double)p->base) {
 		snprintf(why, sizeof why, "it would %sdelete %llu of the %llu%s rows (%.1f%%), "
-			 "more than --prune-max %g%%", L->prune == PRUNE_SOFT ? "soft-" : "",
-			 L->deleted, L->prune_base, L->prune == PRUNE_SOFT ? " live" : "",
-			 L->prune_base ? 100.0 * (double)L->deleted / (double)L->prune_base : 100.0,
-			 L->prune_max);
-		refuse(L, why);
+			 "more than --prune-max %g%%", p->mode == PRUNE_SOFT ? "soft-" : "",
+			 deleted, p->base, p->mode == PRUNE_SOFT ? " live" : "",
+			 p->base ? 100.0 * (double)deleted / (double)p->base : 100.0, p->max);
+		refuse(t, db, why);
 	}
+	return deleted;
 }

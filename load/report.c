@@ -6,29 +6,29 @@
 
 #include "load.h"
 
-static unsigned long long unchanged(const struct load *L)
+static unsigned long long unchanged(const struct counts *n)
 {
-	return L->processed - L->created - L->updated - L->rejected - L->duplicates;
+	return n->processed - n->created - n->updated - n->rejected - n->duplicates;
 }
 
-static double seconds(const struct load *L)
+static double seconds(const struct counts *n)
 {
-	return L->end - L->start;
+	return n->end - n->start;
 }
 
-static double rate(const struct load *L)
+static double rate(const struct counts *n)
 {
-	double s = seconds(L);
+	double s = seconds(n);
 
-	return s > 0 ? (double)L->processed / s : (double)L->processed;
+	return s > 0 ? (double)n->processed / s : (double)n->processed;
 }
 
 /* Fails early when --run does not name a running run; run_finish checks
  * again, atomically, at the end. */
-void run_check(struct load *L, const char *run)
+void run_check(struct session *db, const char *run)
 {
 	const char *p[] = { run };
-	PGresult *r = sql_execp(L, "SELECT status FROM orchestration.sync_history "
+	PGresult *r = sql_execp(db, "SELECT status FROM orchestration.sync_history "
 				  "WHERE id = $1::bigint", 1, p);
 
 	if (PQntuples(r) == 0)
@@ -57,31 +57,32 @@ static const char finish_sql[] =
  * rollback in a transaction of its own. */
 void run_finish(struct load *L, const char *run, const gx_buf *end_marker, int dry_run)
 {
+	const struct counts *n = &L->n;
 	char v[12][32];
-	char *abs = L->rejects_path ? realpath(L->rejects_path, NULL) : NULL;
+	char *abs = L->rej.path ? realpath(L->rej.path, NULL) : NULL;
 
-	snprintf(v[0], sizeof v[0], "%llu", L->rejected + L->upstream_rejected);
-	snprintf(v[1], sizeof v[1], "%llu", L->processed);
-	snprintf(v[2], sizeof v[2], "%llu", L->created);
-	snprintf(v[3], sizeof v[3], "%llu", L->updated);
-	snprintf(v[4], sizeof v[4], "%llu", unchanged(L));
-	snprintf(v[5], sizeof v[5], "%.3f", seconds(L));
-	snprintf(v[6], sizeof v[6], "%.1f", rate(L));
-	snprintf(v[7], sizeof v[7], "%llu", L->upstream_rejected);
-	snprintf(v[8], sizeof v[8], "%llu", L->duplicates);
-	snprintf(v[9], sizeof v[9], "%llu", L->deleted);
+	snprintf(v[0], sizeof v[0], "%llu", n->rejected + n->upstream_rejected);
+	snprintf(v[1], sizeof v[1], "%llu", n->processed);
+	snprintf(v[2], sizeof v[2], "%llu", n->created);
+	snprintf(v[3], sizeof v[3], "%llu", n->updated);
+	snprintf(v[4], sizeof v[4], "%llu", unchanged(n));
+	snprintf(v[5], sizeof v[5], "%.3f", seconds(n));
+	snprintf(v[6], sizeof v[6], "%.1f", rate(n));
+	snprintf(v[7], sizeof v[7], "%llu", n->upstream_rejected);
+	snprintf(v[8], sizeof v[8], "%llu", n->duplicates);
+	snprintf(v[9], sizeof v[9], "%llu", n->deleted);
 	const char *p[] = { run, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8],
-			    abs ? abs : L->rejects_path, end_marker->s, dry_run ? "t" : "f",
+			    abs ? abs : L->rej.path, end_marker->s, dry_run ? "t" : "f",
 			    v[9] };
-	PGresult *r = sql_execp(L, finish_sql, 14, p);
+	PGresult *r = sql_execp(&L->db, finish_sql, 14, p);
 	int done = atoi(PQcmdTuples(r)) == 1;
 
 	PQclear(r);
 	free(abs);
 	if (!done) {
 		if (!dry_run)
-			rollback(L);
-		r = sql_execp(L, "SELECT status FROM orchestration.sync_history "
+			rollback(&L->db);
+		r = sql_execp(&L->db, "SELECT status FROM orchestration.sync_history "
 				"WHERE id = $1::bigint", 1, p);
 		gx_die(GX_EXIT_DATA, "--run %s: the run is no longer running (status %s): "
 		       "rolled back, nothing loaded", run,
@@ -91,19 +92,20 @@ void run_finish(struct load *L, const char *run, const gx_buf *end_marker, int d
 
 void report(const struct load *L, FILE *stats, const char *stats_path)
 {
+	const struct counts *n = &L->n;
 	char dups[64] = "", deleted[64] = "";
 
 	/* Records whose key came again later in their batch: only the last
 	 * one was loaded; they are in processed and nowhere else. */
-	if (L->duplicates)
-		snprintf(dups, sizeof dups, ", duplicate keys %llu", L->duplicates);
-	if (L->prune)
-		snprintf(deleted, sizeof deleted, ", deleted %llu%s", L->deleted,
-			 L->prune == PRUNE_SOFT ? " (soft)" : "");
+	if (n->duplicates)
+		snprintf(dups, sizeof dups, ", duplicate keys %llu", n->duplicates);
+	if (L->prune.mode)
+		snprintf(deleted, sizeof deleted, ", deleted %llu%s", n->deleted,
+			 L->prune.mode == PRUNE_SOFT ? " (soft)" : "");
 	gx_info("%s: processed %llu, created %llu, updated %llu, unchanged %llu%s, "
 		"rejected %llu (upstream rejected %llu)%s in %.2f s (%.0f rows/s)%s",
-		L->table, L->processed, L->created, L->updated, unchanged(L), deleted,
-		L->rejected, L->upstream_rejected, dups, seconds(L), rate(L),
+		L->t.table, n->processed, n->created, n->updated, unchanged(n), deleted,
+		n->rejected, n->upstream_rejected, dups, seconds(n), rate(n),
 		L->dry_run ? "; dry run: rolled back" : "");
 	if (!stats)
 		return;
@@ -111,13 +113,13 @@ void report(const struct load *L, FILE *stats, const char *stats_path)
 	gx_buf j = GX_BUF_INIT;
 
 	buf_adds(&j, "{\"table\":");
-	json_add_str(&j, L->table, strlen(L->table));
+	json_add_str(&j, L->t.table, strlen(L->t.table));
 	buf_addf(&j, ",\"processed\":%llu,\"created\":%llu,\"updated\":%llu,"
 		 "\"unchanged\":%llu,\"deleted\":%llu,\"rejected\":%llu,"
 		 "\"upstream_rejected\":%llu,\"duplicates\":%llu,\"seconds\":%.3f,"
-		 "\"rows_per_second\":%.1f,\"dry_run\":%s}\n", L->processed, L->created,
-		 L->updated, unchanged(L), L->deleted, L->rejected, L->upstream_rejected,
-		 L->duplicates, seconds(L), rate(L), L->dry_run ? "true" : "false");
+		 "\"rows_per_second\":%.1f,\"dry_run\":%s}\n", n->processed, n->created,
+		 n->updated, unchanged(n), n->deleted, n->rejected, n->upstream_rejected,
+		 n->duplicates, seconds(n), rate(n), L->dry_run ? "true" : "false");
 	if (fwrite(j.s, 1, j.len, stats) != j.len || fclose(stats) != 0)
 		gx_die(GX_EXIT_DATA, "%s: write error", stats_path);
 	buf_free(&j);

@@ -76,93 +76,93 @@ static void handle_stops(void)
 /* --timeout S: libpq gives up connecting after S s, PostgreSQL cancels a
  * statement after S s, and the watchdog ends us when the server says
  * nothing at all (a frozen server, a dead network) for S + GRACE s. */
-static void handle_timeout(const struct load *L)
+static void handle_timeout(const struct session *db)
 {
 	char v[32];
 
 	snprintf(alarm_msg[0], sizeof alarm_msg[0], "%s: PostgreSQL did not answer "
-		 "within %u s (--timeout): gave up, nothing committed\n", gx_prog, L->timeout);
+		 "within %u s (--timeout): gave up, nothing committed\n", gx_prog, db->timeout);
 	snprintf(alarm_msg[1], sizeof alarm_msg[1], "%s: PostgreSQL did not answer "
 		 "COMMIT within %u s (--timeout): the load is committed whole or not "
-		 "at all\n", gx_prog, L->timeout);
+		 "at all\n", gx_prog, db->timeout);
 	handle(SIGALRM, on_alarm, 0);
-	snprintf(v, sizeof v, "%u", L->timeout);
+	snprintf(v, sizeof v, "%u", db->timeout);
 	setenv("PGCONNECT_TIMEOUT", v, 1);	/* a conninfo's connect_timeout wins */
 }
 
-void deadline(const struct load *L)
+void deadline(const struct session *db)
 {
-	if (L->timeout)
-		alarm(L->timeout + GRACE), armed = 1;
+	if (db->timeout)
+		alarm(db->timeout + GRACE), armed = 1;
 }
 
 /* Cheap when there is nothing to disarm: called once per record. */
-void deadline_off(const struct load *L)
+void deadline_off(const struct session *db)
 {
 	if (armed)
 		alarm(0), armed = 0;
-	(void)L;
+	(void)db;
 }
 
-void session_open(struct load *L, const char *conninfo)
+void session_open(struct session *db, const char *conninfo)
 {
 	handle_stops();
-	if (L->timeout)
-		handle_timeout(L);
-	deadline(L);
-	L->pg = gx_pg_connect(conninfo);
+	if (db->timeout)
+		handle_timeout(db);
+	deadline(db);
+	db->pg = gx_pg_connect(conninfo);
 
 	/* The stream is UTF-8; a datetime without an offset is UTC, as the
 	 * warehouse's (Django's) sessions read it, unless PGTZ says otherwise. */
-	sql_run(L, "SET client_encoding = 'UTF8'");
+	sql_run(db, "SET client_encoding = 'UTF8'");
 	if (!getenv("PGTZ"))
-		sql_run(L, "SET TimeZone = 'UTC'");
-	if (L->timeout) {
+		sql_run(db, "SET TimeZone = 'UTC'");
+	if (db->timeout) {
 		char ms[32];
-		snprintf(ms, sizeof ms, "%u", L->timeout * 1000);
+		snprintf(ms, sizeof ms, "%u", db->timeout * 1000);
 		const char *p[] = { ms };
-		PQclear(sql_execp(L, "SELECT set_config('statement_timeout', $1, false)", 1, p));
+		PQclear(sql_execp(db, "SELECT set_config('statement_timeout', $1, false)", 1, p));
 	}
 	/* A killed gx-load: PostgreSQL notices within a second, even in the
 	 * middle of a long upsert, and rolls back (14+; older servers refuse
 	 * the setting and finish the statement first). */
-	PQclear(sql_try(L, "SET client_connection_check_interval = 1000"));
+	PQclear(sql_try(db, "SET client_connection_check_interval = 1000"));
 }
 
-void sql_run(struct load *L, const char *sql)
+void sql_run(struct session *db, const char *sql)
 {
-	deadline(L);
-	gx_pg_run(L->pg, sql);
+	deadline(db);
+	gx_pg_run(db->pg, sql);
 }
 
-PGresult *sql_exec(struct load *L, const char *sql)
+PGresult *sql_exec(struct session *db, const char *sql)
 {
-	deadline(L);
-	return gx_pg_exec(L->pg, sql);
+	deadline(db);
+	return gx_pg_exec(db->pg, sql);
 }
 
-PGresult *sql_execp(struct load *L, const char *sql, int n, const char *const *vals)
+PGresult *sql_execp(struct session *db, const char *sql, int n, const char *const *vals)
 {
-	deadline(L);
-	return gx_pg_execp(L->pg, sql, n, vals);
+	deadline(db);
+	return gx_pg_execp(db->pg, sql, n, vals);
 }
 
-PGresult *sql_try(struct load *L, const char *sql)
+PGresult *sql_try(struct session *db, const char *sql)
 {
-	deadline(L);
+	deadline(db);
 	gx_debug("SQL: %s", sql);
-	return PQexec(L->pg, sql);
+	return PQexec(db->pg, sql);
 }
 
-void rollback(struct load *L)
+void rollback(struct session *db)
 {
-	PQclear(sql_try(L, "ROLLBACK"));
+	PQclear(sql_try(db, "ROLLBACK"));
 }
 
 /* From COMMIT on, the run is done or lost as a whole: a SIGTERM then waits
  * (blocked) for COMMIT's answer and is dropped when we exit 0, so that our
  * status tells the truth about the data. */
-void session_commit(struct load *L)
+void session_commit(struct session *db)
 {
 	sigset_t s;
 	PGresult *r;
@@ -172,14 +172,14 @@ void session_commit(struct load *L)
 		sigaddset(&s, stops[i]);
 	sigprocmask(SIG_BLOCK, &s, NULL);
 	in_commit = 1;
-	r = sql_try(L, "COMMIT");
-	deadline_off(L);
+	r = sql_try(db, "COMMIT");
+	deadline_off(db);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-		if (PQstatus(L->pg) == CONNECTION_BAD)
+		if (PQstatus(db->pg) == CONNECTION_BAD)
 			gx_die(GX_EXIT_SERVER, "PostgreSQL: COMMIT: %s (the connection was lost: "
-			       "the load is committed whole or not at all)", gx_pg_error(L->pg));
+			       "the load is committed whole or not at all)", gx_pg_error(db->pg));
 		gx_die(GX_EXIT_SERVER, "PostgreSQL: COMMIT failed, nothing committed: %s",
-		       gx_pg_error(L->pg));
+		       gx_pg_error(db->pg));
 	}
 	PQclear(r);
 }

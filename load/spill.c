@@ -11,14 +11,13 @@
 
 #include "load.h"
 
-static void spill_drop(struct load *L, const char *why)
+static void spill_drop(struct batch *b, const char *why)
 {
 	gx_debug("spill file: %s: every batch from now on in a savepoint", why);
-	spill_close(L);
-	L->careful = 1;
+	spill_close(b);
 }
 
-void spill_open(struct load *L)
+void spill_open(struct batch *b)
 {
 	const char *dir = getenv("TMPDIR");
 	gx_buf path = GX_BUF_INIT;
@@ -28,50 +27,52 @@ void spill_open(struct load *L)
 	fd = mkstemp(path.s);
 	if (fd >= 0) {
 		unlink(path.s);
-		if (!(L->spill = fdopen(fd, "w+")))
+		if (!(b->spill = fdopen(fd, "w+")))
 			close(fd);
 	}
-	if (!L->spill)
-		spill_drop(L, strerror(errno));
+	if (!b->spill)
+		spill_drop(b, strerror(errno));
 	buf_free(&path);
 }
 
-void spill_line(struct load *L, const struct gx_reader *r)
+void spill_line(struct batch *b, const struct gx_reader *r)
 {
-	if (!L->spill)
+	if (!b->spill)
 		return;
-	if (fwrite(r->line.s, 1, r->line.len, L->spill) != r->line.len ||
-	    putc('\n', L->spill) == EOF)
-		spill_drop(L, strerror(errno));
+	if (fwrite(r->line.s, 1, r->line.len, b->spill) != r->line.len ||
+	    putc('\n', b->spill) == EOF)
+		spill_drop(b, strerror(errno));
 }
 
 /* Before a fast batch: the copy must be whole, or the batch goes careful. */
-int spill_ready(struct load *L)
+int spill_ready(struct batch *b)
 {
-	if (L->spill && fflush(L->spill) != 0)
-		spill_drop(L, strerror(errno));
-	return L->spill != NULL;
+	if (b->spill && fflush(b->spill) != 0)
+		spill_drop(b, strerror(errno));
+	return b->spill != NULL;
 }
 
 /* Every record read so far, again, through batch_add: the same batches,
- * the same line numbers. */
+ * the same line numbers, each careful (the file is no longer the batch's). */
 void spill_replay(struct load *L)
 {
+	FILE *f = L->b.spill;
 	struct gx_reader r;
 
-	if (fseek(L->spill, 0, SEEK_SET) != 0)
+	L->b.spill = NULL;
+	if (fseek(f, 0, SEEK_SET) != 0)
 		gx_die(GX_EXIT_BUG, "spill file: %s", strerror(errno));
-	reader_init(&r, L->spill, "spill file");
+	reader_init(&r, f, "spill file");
 	while (reader_next(&r))
 		if (!r.control)
 			batch_add(L, &r);
 	reader_free(&r);
-	spill_close(L);
+	fclose(f);
 }
 
-void spill_close(struct load *L)
+void spill_close(struct batch *b)
 {
-	if (L->spill)
-		fclose(L->spill);
-	L->spill = NULL;
+	if (b->spill)
+		fclose(b->spill);
+	b->spill = NULL;
 }

@@ -8,22 +8,22 @@
 #define STAGE "pg_temp.gx_stage"
 #define LINE_COL "gx_line"
 
-static int is_key(const struct load *L, const char *col)
+static int is_key(const struct target *t, const char *col)
 {
-	for (size_t k = 0; k < L->nkeys; k++)
-		if (!strcmp(L->keys[k], col))
+	for (size_t k = 0; k < t->nkeys; k++)
+		if (!strcmp(t->keys[k], col))
 			return 1;
 	return 0;
 }
 
 /* The keys as a JSON array of strings: one query parameter for any count. */
-static void keys_json(const struct load *L, gx_buf *b)
+static void keys_json(const struct target *t, gx_buf *b)
 {
 	buf_addc(b, '[');
-	for (size_t k = 0; k < L->nkeys; k++) {
+	for (size_t k = 0; k < t->nkeys; k++) {
 		if (k)
 			buf_addc(b, ',');
-		json_add_str(b, L->keys[k], strlen(L->keys[k]));
+		json_add_str(b, t->keys[k], strlen(t->keys[k]));
 	}
 	buf_addc(b, ']');
 }
@@ -42,70 +42,70 @@ static const char unique_sql[] =
 
 /* The table exists and its key columns have a unique index: checked before
  * reading any input, so a wrong --table or --key fails at once. */
-void target_check(struct load *L)
+void target_check(struct target *t, struct session *db)
 {
 	gx_buf keys = GX_BUF_INIT;
 	PGresult *r;
 
-	for (size_t k = 0; k < L->nkeys; k++)
+	for (size_t k = 0; k < t->nkeys; k++)
 		for (size_t j = 0; j < k; j++)
-			if (!strcmp(L->keys[k], L->keys[j]))
-				gx_die(GX_EXIT_DATA, "--key %s given twice", L->keys[k]);
-	gx_pg_add_ident(&L->ident, L->table);
-	const char *p1[] = { L->ident.s };
-	r = sql_execp(L, "SELECT to_regclass($1) IS NOT NULL", 1, p1);
+			if (!strcmp(t->keys[k], t->keys[j]))
+				gx_die(GX_EXIT_DATA, "--key %s given twice", t->keys[k]);
+	gx_pg_add_ident(&t->ident, t->table);
+	const char *p1[] = { t->ident.s };
+	r = sql_execp(db, "SELECT to_regclass($1) IS NOT NULL", 1, p1);
 	if (strcmp(PQgetvalue(r, 0, 0), "t"))
-		gx_die(GX_EXIT_DATA, "%s: no such table", L->table);
+		gx_die(GX_EXIT_DATA, "%s: no such table", t->table);
 	PQclear(r);
 
-	keys_json(L, &keys);
-	const char *p2[] = { L->ident.s, keys.s };
-	r = sql_execp(L, unique_sql, 2, p2);
+	keys_json(t, &keys);
+	const char *p2[] = { t->ident.s, keys.s };
+	r = sql_execp(db, unique_sql, 2, p2);
 	if (PQntuples(r) == 0) {
 		buf_reset(&keys);
-		for (size_t k = 0; k < L->nkeys; k++)
-			buf_addf(&keys, "%s%s", k ? ", " : "", L->keys[k]);
+		for (size_t k = 0; k < t->nkeys; k++)
+			buf_addf(&keys, "%s%s", k ? ", " : "", t->keys[k]);
 		gx_die(GX_EXIT_DATA, "%s: no unique index or constraint on exactly (%s): "
-		       "the upsert needs one (ON CONFLICT)", L->table, keys.s);
+		       "the upsert needs one (ON CONFLICT)", t->table, keys.s);
 	}
 	PQclear(r);
 	buf_free(&keys);
 }
 
 /* The columns come from the first record: its keys, in its order. */
-static void stream_columns(struct load *L, const struct gx_reader *r)
+static void stream_columns(struct target *t, const struct gx_reader *r,
+			   enum prune_mode prune)
 {
 	if (r->nf == 0)
 		gx_die(GX_EXIT_DATA, "line %lu: the first record has no columns", r->lineno);
-	L->ncols = r->nf;
-	L->cols = gx_malloc(r->nf * sizeof *L->cols);
-	L->collen = gx_malloc(r->nf * sizeof *L->collen);
-	L->pos = gx_malloc(r->nf * sizeof *L->pos);
+	t->ncols = r->nf;
+	t->cols = gx_malloc(r->nf * sizeof *t->cols);
+	t->collen = gx_malloc(r->nf * sizeof *t->collen);
 	for (size_t i = 0; i < r->nf; i++) {
-		L->cols[i] = gx_strndup(r->f[i].key, r->f[i].klen);
-		L->collen[i] = r->f[i].klen;
-		if (strlen(L->cols[i]) != L->collen[i])
+		t->cols[i] = gx_strndup(r->f[i].key, r->f[i].klen);
+		t->collen[i] = r->f[i].klen;
+		if (strlen(t->cols[i]) != t->collen[i])
 			gx_die(GX_EXIT_DATA, "line %lu: a key holds U+0000", r->lineno);
 		for (size_t j = 0; j < i; j++)
-			if (!strcmp(L->cols[i], L->cols[j]))
+			if (!strcmp(t->cols[i], t->cols[j]))
 				gx_die(GX_EXIT_DATA, "line %lu: key \"%s\" appears twice",
-				       r->lineno, L->cols[i]);
-		if (!strcmp(L->cols[i], LINE_COL))
+				       r->lineno, t->cols[i]);
+		if (!strcmp(t->cols[i], LINE_COL))
 			gx_die(GX_EXIT_DATA, "line %lu: column \"%s\" is reserved for "
 			       "gx-load's staging table", r->lineno, LINE_COL);
 	}
-	L->keycol = gx_malloc(L->nkeys * sizeof *L->keycol);
-	for (size_t k = 0; k < L->nkeys; k++) {
+	t->keycol = gx_malloc(t->nkeys * sizeof *t->keycol);
+	for (size_t k = 0; k < t->nkeys; k++) {
 		size_t i = 0;
-		while (i < L->ncols && strcmp(L->cols[i], L->keys[k]))
+		while (i < t->ncols && strcmp(t->cols[i], t->keys[k]))
 			i++;
-		if (i == L->ncols)
+		if (i == t->ncols)
 			gx_die(GX_EXIT_DATA, "line %lu: key column \"%s\" is not in the "
-			       "stream", r->lineno, L->keys[k]);
-		L->keycol[k] = i;
+			       "stream", r->lineno, t->keys[k]);
+		t->keycol[k] = i;
 	}
-	for (size_t i = 0; L->prune == PRUNE_SOFT && i < L->ncols; i++)
-		if (!strcmp(L->cols[i], "deleted_at"))
+	for (size_t i = 0; prune == PRUNE_SOFT && i < t->ncols; i++)
+		if (!strcmp(t->cols[i], "deleted_at"))
 			gx_die(GX_EXIT_DATA, "line %lu: the stream has a deleted_at column, which "
 			       "--prune=soft sets", r->lineno);
 }
@@ -120,150 +120,151 @@ static const char columns_sql[] =
 
 /* Checks the stream's columns against the target; returns per column
  * whether to compare it as text. */
-static char *check_columns(struct load *L)
+static char *check_columns(struct target *t, struct session *db)
 {
-	const char *p[] = { L->ident.s };
-	PGresult *r = sql_execp(L, columns_sql, 1, p);
-	char *as_text = gx_malloc(L->ncols);
+	const char *p[] = { t->ident.s };
+	PGresult *r = sql_execp(db, columns_sql, 1, p);
+	char *as_text = gx_malloc(t->ncols);
 	gx_buf bad = GX_BUF_INIT;
 	int has_created = 0, has_updated = 0;
 
-	for (size_t i = 0; i < L->ncols; i++) {
+	for (size_t i = 0; i < t->ncols; i++) {
 		int row = 0, n = PQntuples(r);
-		while (row < n && strcmp(PQgetvalue(r, row, 0), L->cols[i]))
+		while (row < n && strcmp(PQgetvalue(r, row, 0), t->cols[i]))
 			row++;
 		if (row == n) {
-			buf_addf(&bad, "%s\"%s\"", bad.len ? ", " : "", L->cols[i]);
+			buf_addf(&bad, "%s\"%s\"", bad.len ? ", " : "", t->cols[i]);
 			continue;
 		}
 		if (!strcmp(PQgetvalue(r, row, 1), "t"))
 			gx_die(GX_EXIT_DATA, "%s: column \"%s\" is generated: it cannot "
-			       "be loaded", L->table, L->cols[i]);
+			       "be loaded", t->table, t->cols[i]);
 		as_text[i] = !strcmp(PQgetvalue(r, row, 2), "t");
 	}
 	if (bad.len)
 		gx_die(GX_EXIT_DATA, "%s has no column %s (the stream's columns must be "
-		       "the target's)", L->table, bad.s);
+		       "the target's)", t->table, bad.s);
 	for (int row = 0; row < PQntuples(r); row++) {
 		has_created |= !strcmp(PQgetvalue(r, row, 0), "sync_created_at");
 		has_updated |= !strcmp(PQgetvalue(r, row, 0), "sync_updated_at");
 	}
 	PQclear(r);
-	L->set_created = has_created;
-	L->set_updated = has_updated;
-	for (size_t i = 0; i < L->ncols; i++) {
-		if (!strcmp(L->cols[i], "sync_created_at"))
-			L->set_created = 0;
-		if (!strcmp(L->cols[i], "sync_updated_at"))
-			L->set_updated = 0;
+	t->set_created = has_created;
+	t->set_updated = has_updated;
+	for (size_t i = 0; i < t->ncols; i++) {
+		if (!strcmp(t->cols[i], "sync_created_at"))
+			t->set_created = 0;
+		if (!strcmp(t->cols[i], "sync_updated_at"))
+			t->set_updated = 0;
 	}
 	buf_free(&bad);
 	return as_text;
 }
 
 /* "pre"."c1", "pre"."c2", ... for the columns (keys included or not). */
-static void add_cols(gx_buf *b, const struct load *L, const char *pre, int keys,
+static void add_cols(gx_buf *b, const struct target *t, const char *pre, int keys,
 		     const char *as_text)
 {
 	int first = 1;
 
-	for (size_t i = 0; i < L->ncols; i++) {
-		if (!keys && is_key(L, L->cols[i]))
+	for (size_t i = 0; i < t->ncols; i++) {
+		if (!keys && is_key(t, t->cols[i]))
 			continue;
 		if (!first)
 			buf_adds(b, ", ");
 		first = 0;
 		if (pre)
 			buf_addf(b, "%s.", pre);
-		gx_pg_add_ident(b, L->cols[i]);
+		gx_pg_add_ident(b, t->cols[i]);
 		if (as_text && as_text[i])
 			buf_adds(b, "::text");
 	}
 }
 
-static void add_keys(gx_buf *b, const struct load *L)
+static void add_keys(gx_buf *b, const struct target *t)
 {
-	for (size_t k = 0; k < L->nkeys; k++) {
+	for (size_t k = 0; k < t->nkeys; k++) {
 		if (k)
 			buf_adds(b, ", ");
-		gx_pg_add_ident(b, L->keys[k]);
+		gx_pg_add_ident(b, t->keys[k]);
 	}
 }
 
 /* What an existing key does. --prune=soft brings a row that comes back to
  * life (deleted_at = NULL), whatever the mode: an update like any other. */
-static void add_conflict(gx_buf *b, const struct load *L, const char *as_text)
+static void add_conflict(gx_buf *b, const struct target *t, const char *as_text,
+			 int undelete)
 {
-	int has_set = L->ncols > L->nkeys, undelete = L->prune == PRUNE_SOFT;
+	int has_set = t->ncols > t->nkeys;
 	int first = 1;
 
-	if (L->mode == MODE_INSERT || (L->mode == MODE_CHANGED && !has_set)) {
+	if (t->mode == MODE_INSERT || (t->mode == MODE_CHANGED && !has_set)) {
 		if (!undelete) {
 			buf_adds(b, "DO NOTHING");
 			return;
 		}
 		buf_adds(b, "DO UPDATE SET deleted_at = NULL");
-		if (L->set_updated)
+		if (t->set_updated)
 			buf_adds(b, ", sync_updated_at = now()");
 		buf_adds(b, " WHERE t.deleted_at IS NOT NULL");
 		return;
 	}
 	buf_adds(b, "DO UPDATE SET ");
-	for (size_t i = 0; i < L->ncols; i++) {
+	for (size_t i = 0; i < t->ncols; i++) {
 		/* Keys are equal by definition; with nothing else to set,
 		 * --force-overwrite still rewrites the row through a key. */
-		if (is_key(L, L->cols[i]) && (has_set || !first))
+		if (is_key(t, t->cols[i]) && (has_set || !first))
 			continue;
 		if (!first)
 			buf_adds(b, ", ");
 		first = 0;
-		gx_pg_add_ident(b, L->cols[i]);
+		gx_pg_add_ident(b, t->cols[i]);
 		buf_adds(b, " = EXCLUDED.");
-		gx_pg_add_ident(b, L->cols[i]);
+		gx_pg_add_ident(b, t->cols[i]);
 	}
 	if (undelete)
 		buf_adds(b, ", deleted_at = NULL");
-	if (L->set_updated)
+	if (t->set_updated)
 		buf_adds(b, ", sync_updated_at = now()");
-	if (L->mode == MODE_CHANGED) {
+	if (t->mode == MODE_CHANGED) {
 		buf_adds(b, " WHERE ROW(");
-		add_cols(b, L, "t", 0, as_text);
+		add_cols(b, t, "t", 0, as_text);
 		buf_adds(b, ") IS DISTINCT FROM ROW(");
-		add_cols(b, L, "EXCLUDED", 0, as_text);
+		add_cols(b, t, "EXCLUDED", 0, as_text);
 		buf_adds(b, undelete ? ") OR t.deleted_at IS NOT NULL" : ")");
 	}
 }
 
 /* Within a batch the last record of a key wins (DISTINCT ON ... gx_line
  * DESC); the database counts what it inserted (xmax = 0) and updated. */
-static void build_upsert(struct load *L, const char *as_text)
+static void build_upsert(struct target *t, const char *as_text, int undelete)
 {
-	gx_buf *b = &L->upsert_sql;
+	gx_buf *b = &t->upsert_sql;
 
 	buf_adds(b, "WITH gx_src AS (SELECT DISTINCT ON (");
-	add_keys(b, L);
+	add_keys(b, t);
 	buf_adds(b, ") ");
-	add_cols(b, L, NULL, 1, NULL);
+	add_cols(b, t, NULL, 1, NULL);
 	buf_adds(b, " FROM " STAGE " ORDER BY ");
-	add_keys(b, L);
+	add_keys(b, t);
 	buf_adds(b, ", " LINE_COL " DESC), gx_up AS (INSERT INTO ");
-	buf_add(b, L->ident.s, L->ident.len);
+	buf_add(b, t->ident.s, t->ident.len);
 	buf_adds(b, " AS t (");
-	add_cols(b, L, NULL, 1, NULL);
-	if (L->set_created)
+	add_cols(b, t, NULL, 1, NULL);
+	if (t->set_created)
 		buf_adds(b, ", sync_created_at");
-	if (L->set_updated)
+	if (t->set_updated)
 		buf_adds(b, ", sync_updated_at");
 	buf_adds(b, ") SELECT ");
-	add_cols(b, L, NULL, 1, NULL);
-	if (L->set_created)
+	add_cols(b, t, NULL, 1, NULL);
+	if (t->set_created)
 		buf_adds(b, ", now()");
-	if (L->set_updated)
+	if (t->set_updated)
 		buf_adds(b, ", now()");
 	buf_adds(b, " FROM gx_src ON CONFLICT (");
-	add_keys(b, L);
+	add_keys(b, t);
 	buf_adds(b, ") ");
-	add_conflict(b, L, as_text);
+	add_conflict(b, t, as_text, undelete);
 	buf_adds(b, " RETURNING (t.xmax = 0) AS inserted)"
 		 " SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted),"
 		 " (SELECT count(*) FROM gx_src) FROM gx_up");
@@ -272,37 +273,54 @@ static void build_upsert(struct load *L, const char *as_text)
 /* From the first record: the column list, checked against the target; the
  * SQL of the staging table (the target's types for the stream's columns,
  * no constraints: those are checked by the upsert) and of a batch. */
-void target_prepare(struct load *L, const struct gx_reader *r)
+void target_prepare(struct target *t, struct session *db, const struct gx_reader *r,
+		    enum prune_mode prune)
 {
 	char *as_text;
 
-	stream_columns(L, r);
-	as_text = check_columns(L);
+	stream_columns(t, r, prune);
+	as_text = check_columns(t, db);
 
-	buf_adds(&L->stage_sql, "CREATE TEMP TABLE gx_stage ON COMMIT DROP AS SELECT ");
-	add_cols(&L->stage_sql, L, NULL, 1, NULL);
-	buf_adds(&L->stage_sql, ", NULL::bigint AS " LINE_COL " FROM ");
-	buf_add(&L->stage_sql, L->ident.s, L->ident.len);
-	buf_adds(&L->stage_sql, " WITH NO DATA");
+	buf_adds(&t->stage_sql, "CREATE TEMP TABLE gx_stage ON COMMIT DROP AS SELECT ");
+	add_cols(&t->stage_sql, t, NULL, 1, NULL);
+	buf_adds(&t->stage_sql, ", NULL::bigint AS " LINE_COL " FROM ");
+	buf_add(&t->stage_sql, t->ident.s, t->ident.len);
+	buf_adds(&t->stage_sql, " WITH NO DATA");
 
-	buf_adds(&L->copy_sql, "COPY " STAGE " (");
-	add_cols(&L->copy_sql, L, NULL, 1, NULL);
-	buf_adds(&L->copy_sql, ", " LINE_COL ") FROM STDIN");
-	build_upsert(L, as_text);
-	gx_debug("upsert: %s", L->upsert_sql.s);
-	if (L->prune) {
-		buf_adds(&L->keep_sql, "INSERT INTO pg_temp.gx_seen SELECT ");
-		add_keys(&L->keep_sql, L);
-		buf_adds(&L->keep_sql, " FROM " STAGE "; ");
+	buf_adds(&t->copy_sql, "COPY " STAGE " (");
+	add_cols(&t->copy_sql, t, NULL, 1, NULL);
+	buf_adds(&t->copy_sql, ", " LINE_COL ") FROM STDIN");
+	build_upsert(t, as_text, prune == PRUNE_SOFT);
+	gx_debug("upsert: %s", t->upsert_sql.s);
+	if (prune) {
+		buf_adds(&t->keep_sql, "INSERT INTO pg_temp.gx_seen SELECT ");
+		add_keys(&t->keep_sql, t);
+		buf_adds(&t->keep_sql, " FROM " STAGE "; ");
 	}
-	buf_adds(&L->keep_sql, "TRUNCATE " STAGE);
-	buf_addf(&L->done_sql, "%s; RELEASE SAVEPOINT gx_batch", L->keep_sql.s);
+	buf_adds(&t->keep_sql, "TRUNCATE " STAGE);
+	buf_addf(&t->done_sql, "%s; RELEASE SAVEPOINT gx_batch", t->keep_sql.s);
 	free(as_text);
-	target_stage(L);
+	target_stage(t, db);
 }
 
 /* The staging table, in the current transaction. */
-void target_stage(struct load *L)
+void target_stage(struct target *t, struct session *db)
 {
-	sql_run(L, L->stage_sql.s);
+	sql_run(db, t->stage_sql.s);
+}
+
+void target_free(struct target *t)
+{
+	for (size_t i = 0; i < t->ncols; i++)
+		free(t->cols[i]);
+	free(t->cols);
+	free(t->collen);
+	free(t->keycol);
+	free(t->keys);
+	buf_free(&t->ident);
+	buf_free(&t->stage_sql);
+	buf_free(&t->copy_sql);
+	buf_free(&t->upsert_sql);
+	buf_free(&t->keep_sql);
+	buf_free(&t->done_sql);
 }

@@ -32,19 +32,20 @@ void gx_die(int status, const char *fmt, ...)
 	longjmp(die_jmp, 1);
 }
 
-static struct load L;
+static struct target T;
+static struct batch B;
+static gx_buf kept;	/* --prune's kept keys */
 
 static void columns_free(void)
 {
-	for (size_t i = 0; i < L.ncols; i++)
-		free(L.cols[i]);
-	free(L.cols);
-	free(L.collen);
-	free(L.pos);
-	free(L.keys);
-	free(L.keycol);
-	L.cols = NULL, L.collen = NULL, L.pos = NULL, L.keys = NULL, L.keycol = NULL;
-	L.ncols = L.nkeys = 0;
+	for (size_t i = 0; i < T.ncols; i++)
+		free(T.cols[i]);
+	free(T.cols);
+	free(T.collen);
+	free(T.keys);
+	free(T.keycol);
+	T.cols = NULL, T.collen = NULL, T.keys = NULL, T.keycol = NULL;
+	T.ncols = T.nkeys = 0;
 }
 
 /* The first record's keys, as gx-load's stream_columns takes them (none
@@ -53,28 +54,27 @@ static int columns(const struct gx_reader *r)
 {
 	if (r->nf == 0)
 		return -1;
-	L.ncols = r->nf;
-	L.cols = gx_malloc(r->nf * sizeof *L.cols);
-	L.collen = gx_malloc(r->nf * sizeof *L.collen);
-	L.pos = gx_malloc(r->nf * sizeof *L.pos);
+	T.ncols = r->nf;
+	T.cols = gx_malloc(r->nf * sizeof *T.cols);
+	T.collen = gx_malloc(r->nf * sizeof *T.collen);
 	for (size_t i = 0; i < r->nf; i++) {
-		L.cols[i] = gx_strndup(r->f[i].key, r->f[i].klen);
-		L.collen[i] = r->f[i].klen;
+		T.cols[i] = gx_strndup(r->f[i].key, r->f[i].klen);
+		T.collen[i] = r->f[i].klen;
 	}
 	for (size_t i = 0; i < r->nf; i++) {
-		if (strlen(L.cols[i]) != L.collen[i])
+		if (strlen(T.cols[i]) != T.collen[i])
 			return -1;
 		for (size_t j = 0; j < i; j++)
-			if (!strcmp(L.cols[i], L.cols[j]))
+			if (!strcmp(T.cols[i], T.cols[j]))
 				return -1;
 	}
-	L.nkeys = r->nf > 1 ? 2 : 1;
-	L.keys = gx_malloc(L.nkeys * sizeof *L.keys);
-	L.keycol = gx_malloc(L.nkeys * sizeof *L.keycol);
-	L.keycol[0] = r->nf - 1;
-	L.keycol[L.nkeys - 1] = 0;
-	for (size_t k = 0; k < L.nkeys; k++)
-		L.keys[k] = L.cols[L.keycol[k]];
+	T.nkeys = r->nf > 1 ? 2 : 1;
+	T.keys = gx_malloc(T.nkeys * sizeof *T.keys);
+	T.keycol = gx_malloc(T.nkeys * sizeof *T.keycol);
+	T.keycol[0] = r->nf - 1;
+	T.keycol[T.nkeys - 1] = 0;
+	for (size_t k = 0; k < T.nkeys; k++)
+		T.keys[k] = T.cols[T.keycol[k]];
 	return 0;
 }
 
@@ -191,16 +191,16 @@ static void check_row(const struct gx_reader *r, size_t row)
 	static size_t nv;
 	char line[32];
 
-	if (nv < L.ncols) {
-		v = gx_realloc(v, L.ncols * sizeof *v);
-		nv = L.ncols;
+	if (nv < T.ncols) {
+		v = gx_realloc(v, T.ncols * sizeof *v);
+		nv = T.ncols;
 	}
-	for (size_t c = 0; c < L.ncols; c++)
-		if (!(v[c] = member(r, L.cols[c], L.collen[c])))
+	for (size_t c = 0; c < T.ncols; c++)
+		if (!(v[c] = member(r, T.cols[c], T.collen[c])))
 			abort();
 	snprintf(line, sizeof line, "%lu", r->lineno);
-	check_line(L.b.text.s + L.b.rows[row].off, L.b.text.len - L.b.rows[row].off,
-		   v, L.ncols, line);
+	check_line(B.text.s + B.rows[row].off, B.text.len - B.rows[row].off,
+		   v, T.ncols, line);
 }
 
 /* The keys --prune keeps of a refused record: its key members, unless
@@ -210,28 +210,28 @@ static void check_kept(const struct gx_reader *r)
 	const struct gx_field *v[2];
 	int keep = 1;
 
-	buf_reset(&L.kept_keys);
-	copy_keep_keys(&L, r);
-	for (size_t k = 0; k < L.nkeys; k++) {
-		v[k] = reader_get(r, L.keys[k]);
+	buf_reset(&kept);
+	copy_keep_keys(&kept, &B, &T, r);
+	for (size_t k = 0; k < T.nkeys; k++) {
+		v[k] = reader_get(r, T.keys[k]);
 		keep &= v[k] && !has_nul(v[k]);
 	}
 	if (!keep) {
-		if (L.kept_keys.len)
+		if (kept.len)
 			abort();	/* kept a key it does not have */
 		return;
 	}
-	check_line(L.kept_keys.s, L.kept_keys.len, v, L.nkeys, NULL);
+	check_line(kept.s, kept.len, v, T.nkeys, NULL);
 }
 
 /* Whether copy_add must take the record: its keys are the columns, and
  * no string holds U+0000. */
 static int acceptable(const struct gx_reader *r)
 {
-	if (r->nf != L.ncols)
+	if (r->nf != T.ncols)
 		return 0;
-	for (size_t c = 0; c < L.ncols; c++) {
-		const struct gx_field *v = member(r, L.cols[c], L.collen[c]);
+	for (size_t c = 0; c < T.ncols; c++) {
+		const struct gx_field *v = member(r, T.cols[c], T.collen[c]);
 		if (!v || has_nul(v))
 			return 0;
 	}
@@ -241,10 +241,10 @@ static int acceptable(const struct gx_reader *r)
 static void check_record(const struct gx_reader *r)
 {
 	static gx_buf from_row;
-	struct batch *b = &L.b;
+	struct batch *b = &B;
 	size_t text_len = b->text.len, n = b->n;
 	const char *why = NULL, *sqlstate = NULL;
-	int ok = copy_add(&L, r, &why, &sqlstate) == 0;
+	int ok = copy_add(b, &T, r, &why, &sqlstate) == 0;
 
 	if (ok != acceptable(r))
 		abort();
@@ -258,13 +258,13 @@ static void check_record(const struct gx_reader *r)
 	if (b->n != n + 1 || b->rows[n].off != text_len || b->rows[n].line != r->lineno)
 		abort();
 	check_row(r, n);
-	buf_reset(&L.kept_keys);
-	copy_keep_keys(&L, r);
+	buf_reset(&kept);
+	copy_keep_keys(&kept, b, &T, r);
 	buf_reset(&from_row);
-	buf_add(&from_row, L.kept_keys.s, L.kept_keys.len);
-	buf_reset(&L.kept_keys);
-	batch_keep_keys(&L, n);
-	if (from_row.len != L.kept_keys.len || memcmp(from_row.s, L.kept_keys.s, from_row.len))
+	buf_add(&from_row, kept.s, kept.len);
+	buf_reset(&kept);
+	batch_keep_keys(&kept, b, &T, n);
+	if (from_row.len != kept.len || memcmp(from_row.s, kept.s, from_row.len))
 		abort();	/* the two ways of keeping keys differ */
 }
 
@@ -285,7 +285,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		while (reader_next(&r)) {
 			reading = 0;
 			if (!r.control) {
-				if (!L.cols && columns(&r) < 0)
+				if (!T.cols && columns(&r) < 0)
 					break;
 				check_record(&r);
 			}
@@ -294,10 +294,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	reading = 0;
 	columns_free();
-	batch_free(&L.b);
-	memset(&L.b, 0, sizeof L.b);
-	buf_free(&L.scratch);
-	buf_free(&L.kept_keys);
+	batch_free(&B);
+	memset(&B, 0, sizeof B);
+	buf_free(&kept);
 	reader_free(&r);
 	fclose(in);
 	return 0;
