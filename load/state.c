@@ -7,6 +7,7 @@
  *   gx-state checkpoint ENTITY [--lookback SECONDS] [--walk KEY] [--args]
  *   gx-state last ENTITY [--json]
  *   gx-state list [ENTITY] [--limit N] [--json]
+ *   gx-state rejects [ENTITY] [--keys | --json] [--all]
  *   gx-state status [--source-now TS]
  *   gx-state metrics [--file PATH]
  */
@@ -23,6 +24,11 @@
 #include "stream.h"
 
 #define CRM "genius"
+/* A run that moves the checkpoint: a success, or a partial run whose every
+ * rejected row was kept by key in orchestration.sync_rejects (they are
+ * retried by key, so the window need not read them again). */
+#define MOVED "(status = 'success' OR (status = 'partial' AND " \
+	"performance_metrics->>'rejects_kept' = 'true'))"
 /* The advisory lock space of gx: pg_advisory_lock(GX_LOCK_CLASS, hashtext(entity)). */
 #define LOCK_SQL(fn) "SELECT " fn "(26488, hashtext('" CRM ":' || $1))"
 
@@ -43,6 +49,8 @@ static noreturn void usage(void)
 "  last ENTITY [--json]             the latest run of ENTITY\n"
 "  list [ENTITY] [--limit N] [--json]\n"
 "                                   recent runs, newest first\n"
+"  rejects [ENTITY] [--keys | --json] [--all]\n"
+"                                   open rejected rows (--keys: one JSON key per line)\n"
 "  status [--source-now TS]         per entity: last run, last success, checkpoint, lag\n"
 "  metrics [--file PATH]            Prometheus text (node_exporter textfile collector)\n"
 "Connection: PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD or ~/.pgpass.\n"
@@ -419,7 +427,7 @@ static int cmd_finish(int argc, char **argv)
 static const char checkpoint_sql[] =
 	"WITH last AS ("
 	" SELECT id, performance_metrics->'stream' AS s FROM orchestration.sync_history"
-	" WHERE crm_source = '" CRM "' AND sync_type = $1 AND status = 'success'"
+	" WHERE crm_source = '" CRM "' AND sync_type = $1 AND " MOVED
 	" AND performance_metrics ? 'stream'"
 	" AND COALESCE(performance_metrics->>'dry_run', 'false') = 'false'"
 	" AND CASE WHEN $3::text IS NULL"
@@ -584,7 +592,7 @@ static const char latest_sql[] =
 	"  ORDER BY sync_type, start_time DESC, id DESC),"
 	" s AS (SELECT DISTINCT ON (sync_type) sync_type, end_time,"
 	"  performance_metrics->'stream'->>'clock' AS clock"
-	"  FROM orchestration.sync_history WHERE crm_source = '" CRM "' AND status = 'success'"
+	"  FROM orchestration.sync_history WHERE crm_source = '" CRM "' AND " MOVED
 	"  AND COALESCE(performance_metrics->>'dry_run', 'false') = 'false'"
 	"  ORDER BY sync_type, start_time DESC, id DESC)"
 	" SELECT r.sync_type, r.status,"
@@ -597,7 +605,9 @@ static const char latest_sql[] =
 	"  r.records_processed, r.records_created, r.records_updated, r.unchanged, r.records_failed,"
 	"  COALESCE((r.st->>'late_rows')::bigint, 0), COALESCE((r.st->>'future_cursor')::bigint, 0),"
 	"  CASE WHEN jsonb_typeof(r.st->'blind') = 'array' THEN (SELECT string_agg(b, ',')"
-	"   FROM jsonb_array_elements_text(r.st->'blind') b) END"
+	"   FROM jsonb_array_elements_text(r.st->'blind') b) END,"
+	"  (SELECT count(*) FROM orchestration.sync_rejects j WHERE j.crm_source = '" CRM "'"
+	"   AND j.entity = r.sync_type AND j.closed_at IS NULL)"
 	" FROM r LEFT JOIN s USING (sync_type) ORDER BY r.sync_type";
 
 /* What the latest run found about the source's clocks, for status. */
@@ -610,6 +620,8 @@ static void notes(gx_buf *b, PGresult *r, int i)
 		buf_addf(b, "ahead %s; ", PQgetvalue(r, i, 15));
 	if (!PQgetisnull(r, i, 16))
 		buf_addf(b, "blind: %s; ", PQgetvalue(r, i, 16));
+	if (strcmp(PQgetvalue(r, i, 17), "0"))
+		buf_addf(b, "rejects %s; ", PQgetvalue(r, i, 17));
 	if (b->len > 2)
 		b->s[b->len -= 2] = '\0';
 }
@@ -701,6 +713,8 @@ static int cmd_metrics(int argc, char **argv)
 	       "checkpoint (writers' clock or zone behind the source's)", r, 14, "");
 	metric(&b, "last_run_future_cursor_rows", "rows with a cursor ahead of the "
 	       "source clock in the latest run", r, 15, "");
+	metric(&b, "open_rejects", "rejected rows kept in orchestration.sync_rejects, "
+	       "retried by key on every run until they load or leave the source", r, 17, "");
 	buf_addf(&b, "# HELP gx_source_blind 1 if the source account could not see open "
 		 "transactions or replica lag in the latest run\n# TYPE gx_source_blind gauge\n");
 	for (int i = 0; i < PQntuples(r); i++)
@@ -723,6 +737,70 @@ static int cmd_metrics(int argc, char **argv)
 	return 0;
 }
 
+/* ---- rejects --------------------------------------------------------- */
+
+static const char rejects_sql[] =
+	"SELECT entity, key::text, stage, COALESCE(column_name, ''), COALESCE(sqlstate, ''),"
+	" attempts, to_char(first_seen AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || 'Z',"
+	" to_char(last_seen AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || 'Z',"
+	" COALESCE(resolution, 'open'), replace(reason, E'\\n', ' ')"
+	" FROM orchestration.sync_rejects WHERE crm_source = '" CRM "'"
+	" AND ($1::text IS NULL OR entity = $1) AND ($2::boolean OR closed_at IS NULL)"
+	" ORDER BY entity, closed_at IS NOT NULL, key, id";
+
+static const char rejects_json_sql[] =
+	"SELECT row_to_json(j)::text FROM orchestration.sync_rejects j"
+	" WHERE crm_source = '" CRM "' AND ($1::text IS NULL OR entity = $1)"
+	" AND ($2::boolean OR closed_at IS NULL) ORDER BY entity, closed_at IS NOT NULL, key, id";
+
+/* The keys alone, for gx-extract --keys: the open ones, in key order. */
+static const char reject_keys_sql[] =
+	"SELECT key::text FROM orchestration.sync_rejects WHERE crm_source = '" CRM "'"
+	" AND entity = $1 AND closed_at IS NULL ORDER BY key";
+
+static int cmd_rejects(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "keys", no_argument, 0, 'k' }, { "json", no_argument, 0, 'j' },
+		{ "all", no_argument, 0, 'a' }, { 0 } };
+	int ch, keys = 0, json = 0, all = 0;
+
+	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		if (ch == 'k')
+			keys = 1;
+		else if (ch == 'j')
+			json = 1;
+		else if (ch == 'a')
+			all = 1;
+		else
+			gx_bad_option(ch, argv);
+	}
+	if (argc - optind > 1 || (keys && (argc - optind != 1 || json || all)))
+		bad_args("rejects [ENTITY] [--keys | --json] [--all] (--keys: one ENTITY, open only)");
+	const char *p[] = { optind < argc ? argv[optind] : NULL, all ? "t" : "f" };
+	PGconn *c = connect_db();
+	PGresult *r = gx_pg_execp(c, keys ? reject_keys_sql : json ? rejects_json_sql :
+				  rejects_sql, keys ? 1 : 2, p);
+
+	if (keys || json) {
+		for (int i = 0; i < PQntuples(r); i++)
+			printf("%s\n", PQgetvalue(r, i, 0));
+	} else {
+		printf("%-22s %-14s %-5s %-20s %-8s %8s %-20s %-20s %-6s %s\n", "entity", "key",
+		       "stage", "column", "sqlstate", "attempts", "first seen", "last seen",
+		       "state", "reason");
+		for (int i = 0; i < PQntuples(r); i++)
+			printf("%-22s %-14s %-5s %-20s %-8s %8s %-20s %-20s %-6s %s\n",
+			       PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2),
+			       PQgetvalue(r, i, 3), PQgetvalue(r, i, 4), PQgetvalue(r, i, 5),
+			       PQgetvalue(r, i, 6), PQgetvalue(r, i, 7), PQgetvalue(r, i, 8),
+			       PQgetvalue(r, i, 9));
+	}
+	PQclear(r);
+	PQfinish(c);
+	return 0;
+}
+
 static int cmd_last(int argc, char **argv) { return cmd_list(argc, argv, 1); }
 static int cmd_runs(int argc, char **argv) { return cmd_list(argc, argv, 0); }
 
@@ -733,7 +811,8 @@ static const struct command {
 } commands[] = {
 	{ "init", cmd_init }, { "lock", cmd_lock }, { "begin", cmd_begin },
 	{ "finish", cmd_finish }, { "checkpoint", cmd_checkpoint },
-	{ "last", cmd_last }, { "list", cmd_runs }, { "status", cmd_status },
+	{ "last", cmd_last }, { "list", cmd_runs }, { "rejects", cmd_rejects },
+	{ "status", cmd_status },
 	{ "metrics", cmd_metrics }, { NULL, NULL }
 };
 
