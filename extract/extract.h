@@ -90,9 +90,54 @@ void shard_plan(struct shard *s, const struct query *q, const struct window *w,
 /* Appends the SQL condition that keeps the shard's rows of key expression k. */
 void shard_cond(gx_buf *sql, const struct shard *s, const char *k);
 
-/* Connects from GENIUS_DB_* and the option file (NULL for none) or dies
- * with status 2. */
-MYSQL *db_connect(const char *option_file, unsigned connect_timeout,
+/* cnf.c: MySQL option files, read as the stock client reads them. */
+enum cnf_key {
+	CNF_HOST, CNF_PORT, CNF_USER, CNF_PASSWORD, CNF_DATABASE, CNF_SOCKET,
+	CNF_PROTOCOL, CNF_INIT_COMMAND, CNF_COMPRESS, CNF_PLUGIN_DIR,
+	CNF_DEFAULT_AUTH, CNF_SSL, CNF_SSL_CA, CNF_SSL_CAPATH, CNF_SSL_CERT,
+	CNF_SSL_KEY, CNF_SSL_CIPHER, CNF_SSL_CRL, CNF_SSL_CRLPATH,
+	CNF_TLS_VERSION, CNF_SSL_VERIFY_SERVER_CERT, CNF_NKEYS
+};
+struct cnf_files {
+	int no_defaults;
+	const char *file, *extra, *suffix;	/* --defaults-*, or NULL */
+};
+struct cnf {
+	char *value[CNF_NKEYS];	/* the last one read; booleans "1"/"0" */
+	char *where[CNF_NKEYS];	/* "FILE:LINE" */
+	gx_buf files;		/* the files read, for --debug */
+	const char *suffix;
+};
+/* Reads the files (dies with status 1 on a bad one). */
+void cnf_read(struct cnf *c, const struct cnf_files *f);
+void cnf_free(struct cnf *c);
+const char *cnf_name(enum cnf_key k);
+
+/* The source connection's command-line settings (their environment
+ * spellings read by db_args_init), parsed by db_option. */
+struct db_args {
+	struct cnf_files files;
+	const char *ssl_mode, *ssl_ca, *ssl_cert, *ssl_key;
+};
+enum { DB_O_NO_DEFAULTS = 512, DB_O_DEFAULTS_FILE, DB_O_EXTRA_FILE,
+       DB_O_GROUP_SUFFIX, DB_O_SSL_MODE, DB_O_SSL_CA, DB_O_SSL_CERT, DB_O_SSL_KEY };
+#define DB_LONGOPTS \
+	{ "no-defaults", no_argument, NULL, DB_O_NO_DEFAULTS }, \
+	{ "defaults-file", required_argument, NULL, DB_O_DEFAULTS_FILE }, \
+	{ "defaults-extra-file", required_argument, NULL, DB_O_EXTRA_FILE }, \
+	{ "defaults-group-suffix", required_argument, NULL, DB_O_GROUP_SUFFIX }, \
+	{ "ssl-mode", required_argument, NULL, DB_O_SSL_MODE }, \
+	{ "ssl-ca", required_argument, NULL, DB_O_SSL_CA }, \
+	{ "ssl-cert", required_argument, NULL, DB_O_SSL_CERT }, \
+	{ "ssl-key", required_argument, NULL, DB_O_SSL_KEY }
+void db_args_init(struct db_args *a);
+/* 1 when c is one of DB_LONGOPTS (taken), else 0. */
+int db_option(struct db_args *a, int c, const char *arg);
+/* After the options: dies with status 1 on a bad combination. */
+void db_args_check(const struct db_args *a);
+/* Connects from the command line, GENIUS_DB_* and the option files (in
+ * that order of precedence) or dies with status 2 (1: bad settings). */
+MYSQL *db_connect(const struct db_args *a, unsigned connect_timeout,
 		  unsigned read_timeout);
 /* Appends s as a quoted SQL literal, escaped for the connection. */
 void db_add_literal(gx_buf *b, MYSQL *my, const char *s, size_t n);

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 struct opts {
-	const char *query, *entity, *after, *defaults_file, *expect_tz;
+	const char *query, *entity, *after, *expect_tz;
 	const char *shard, *shard_bounds;
 	const char *since_instant, *origin, *cursor_tz, *probe;
 	long long lookback;	/* -1: no late-arrival probe */
@@ -20,6 +20,7 @@ struct opts {
 	unsigned timeout, read_timeout;
 	unsigned progress;	/* seconds between progress lines; 0: none */
 	int now, describe;
+	struct db_args db;	/* the connection's options (db.c) */
 };
 
 static noreturn void usage(void)
@@ -30,7 +31,7 @@ static noreturn void usage(void)
 "                  [--timeout S] [--read-timeout S] [--progress[=S] | --no-progress]\n"
 "                  [--since-instant EPOCH] [--cursor-tz ZONE] [--origin EPOCH]\n"
 "                  [--lookback S [--probe JSON] [--probe-hours H]]\n"
-"                  [--defaults-file FILE] [--expect-time-zone Z] [--debug]\n"
+"                  [--expect-time-zone Z] [connection options] [--debug]\n"
 "       gx-extract --entity NAME --describe\n"
 "       gx-extract --now | --help | --version\n"
 "Streams the query's rows in the window as NDJSON, ordered by (cursor, key),\n"
@@ -67,7 +68,13 @@ static noreturn void usage(void)
 "  --read-timeout S    longest silence from the server (default 3600; 0: none)\n"
 "  --progress[=S]      progress on stderr every S s (default 2; on when stderr\n"
 "                      is a terminal); --no-progress: off\n"
-"  --defaults-file F   MySQL option file, [client] group (or GENIUS_DB_OPTION_FILE)\n"
+"  --no-defaults, --defaults-file F, --defaults-extra-file F,\n"
+"  --defaults-group-suffix S  which MySQL option files, as the mariadb client\n"
+"                      (default: /etc/my.cnf, /etc/mysql/my.cnf, ~/.my.cnf;\n"
+"                      groups [client], [client-server], [client-mariadb], [gx])\n"
+"  --ssl-mode M        disable|prefer|require|verify-ca|verify-full (default:\n"
+"                      prefer; verify-full once a CA is given)\n"
+"  --ssl-ca F, --ssl-cert F, --ssl-key F  the CA, the client certificate and key\n"
 "  --expect-time-zone Z  refuse to run unless the source's time zone is Z (the\n"
 "                      zone the checkpoint was taken in: the end marker's time_zone)\n"
 "  --now               print the source clock as one JSON line and exit\n"
@@ -77,7 +84,9 @@ static noreturn void usage(void)
 "      --version       print the version\n"
 "\n"
 "Connection: GENIUS_DB_HOST, GENIUS_DB_PORT, GENIUS_DB_USER, GENIUS_DB_PASSWORD,\n"
-"GENIUS_DB_NAME, GENIUS_DB_SOCKET (override the option file's values).\n"
+"GENIUS_DB_NAME, GENIUS_DB_SOCKET (override the option files' values),\n"
+"GENIUS_DB_OPTION_FILE (--defaults-file), GENIUS_DB_SSL_MODE, GENIUS_DB_SSL_CA,\n"
+"GENIUS_DB_SSL_CERT, GENIUS_DB_SSL_KEY (the flags override them).\n"
 "\n"
 "Exit status: 0 done (end marker written), 1 bad usage or query, 2 connection or\n"
 "server failure (timeouts too), 5 bug; SIGTERM/SIGINT/SIGHUP: the signal's own\n"
@@ -127,7 +136,7 @@ static unsigned progress_every(const char *arg)
 static void parse_options(struct opts *o, int argc, char **argv)
 {
 	enum { O_QUERY = 256, O_ENTITY, O_SINCE, O_UNTIL, O_AFTER, O_LIMIT,
-	       O_TIMEOUT, O_READ_TIMEOUT, O_DEFAULTS, O_NOW, O_DEBUG, O_VERSION,
+	       O_TIMEOUT, O_READ_TIMEOUT, O_NOW, O_DEBUG, O_VERSION,
 	       O_EXPECT_TZ, O_SHARD, O_SHARD_BOUNDS, O_PROGRESS, O_NO_PROGRESS,
 	       O_ORDERED, O_SINCE_INSTANT, O_ORIGIN, O_CURSOR_TZ, O_LOOKBACK,
 	       O_PROBE, O_PROBE_HOURS, O_DESCRIBE };
@@ -140,7 +149,6 @@ static void parse_options(struct opts *o, int argc, char **argv)
 		{ "limit", required_argument, NULL, O_LIMIT },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "read-timeout", required_argument, NULL, O_READ_TIMEOUT },
-		{ "defaults-file", required_argument, NULL, O_DEFAULTS },
 		{ "expect-time-zone", required_argument, NULL, O_EXPECT_TZ },
 		{ "shard", required_argument, NULL, O_SHARD },
 		{ "shard-bounds", required_argument, NULL, O_SHARD_BOUNDS },
@@ -158,6 +166,7 @@ static void parse_options(struct opts *o, int argc, char **argv)
 		{ "debug", no_argument, NULL, O_DEBUG },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, O_VERSION },
+		DB_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
 	int c;
@@ -168,9 +177,7 @@ static void parse_options(struct opts *o, int argc, char **argv)
 	o->lookback = -1;
 	o->probe_hours = 24;
 	o->progress = isatty(STDERR_FILENO) ? PROGRESS_EVERY : 0;
-	o->defaults_file = getenv("GENIUS_DB_OPTION_FILE");
-	if (o->defaults_file && !*o->defaults_file)
-		o->defaults_file = NULL;
+	db_args_init(&o->db);
 	opterr = 0;	/* one message of our own, below */
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -189,7 +196,6 @@ static void parse_options(struct opts *o, int argc, char **argv)
 		case O_READ_TIMEOUT:
 			o->read_timeout = seconds("--read-timeout", optarg);
 			break;
-		case O_DEFAULTS: o->defaults_file = optarg; break;
 		case O_EXPECT_TZ: o->expect_tz = optarg; break;
 		case O_SHARD: o->shard = optarg; break;
 		case O_SHARD_BOUNDS: o->shard_bounds = optarg; break;
@@ -217,7 +223,9 @@ static void parse_options(struct opts *o, int argc, char **argv)
 		case O_DEBUG: gx_debug_on = 1; break;
 		case 'h': usage();
 		case O_VERSION: gx_version();
-		default: gx_bad_option(c, argv);
+		default:
+			if (!db_option(&o->db, c, optarg))
+				gx_bad_option(c, argv);
 		}
 	}
 	if (optind < argc)
@@ -234,8 +242,7 @@ static void parse_options(struct opts *o, int argc, char **argv)
 		bad_usage("%s", "--shard-bounds needs --shard K/N");
 	if (o->since_instant && o->w.since)
 		bad_usage("%s", "give one of --since and --since-instant");
-	if (o->defaults_file && access(o->defaults_file, R_OK))
-		bad_usage("cannot read option file '%s'", o->defaults_file);
+	db_args_check(&o->db);
 }
 
 /* $GX_QUERIES/NAME.sql, GX_QUERIES defaulting to ../extract/queries beside
@@ -460,7 +467,7 @@ int main(int argc, char **argv)
 
 	/* --now: the source clock, that is all. */
 	if (o.now) {
-		my = db_connect(o.defaults_file, o.timeout, o.read_timeout);
+		my = db_connect(&o.db, o.timeout, o.read_timeout);
 		db_clock(my, &clock);
 		print_now(&clock);
 		gx_flush();
@@ -498,7 +505,7 @@ int main(int argc, char **argv)
 	/* 2. Connect; let a slow reader downstream hold us as long as it
 	 *    needs without the server dropping us mid-stream. The session
 	 *    time zone stays the server's: cursors compare as stored. */
-	my = db_connect(o.defaults_file, o.timeout, o.read_timeout);
+	my = db_connect(&o.db, o.timeout, o.read_timeout);
 	db_exec(my, "SET SESSION net_write_timeout = 86400");
 
 	/* 3. The source clock, before the query: the next delta's start.
