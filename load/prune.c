@@ -19,14 +19,58 @@ static noreturn void refuse(const struct target *t, struct session *db, const ch
 	       t->table, why);
 }
 
-/* "s.k1 = t.k1 AND s.k2 = t.k2" */
-static void add_key_match(gx_buf *b, const struct target *t)
+/* Which key columns may hold NULL (a UNIQUE NULLS NOT DISTINCT key, the
+ * only kind a table without a primary key has): 1 per such key. */
+static int *nullable_keys(const struct target *t, struct session *db)
+{
+	int *nullable = gx_malloc(t->nkeys * sizeof *nullable);
+
+	for (size_t k = 0; k < t->nkeys; k++) {
+		const char *p[] = { t->ident.s, t->keys[k] };
+		PGresult *r = sql_execp(db, "SELECT NOT a.attnotnull FROM pg_attribute a"
+					" WHERE a.attrelid = to_regclass($1) AND a.attname = $2"
+					" AND a.attnum > 0 AND NOT a.attisdropped", 2, p);
+
+		nullable[k] = PQntuples(r) != 1 || !strcmp(PQgetvalue(r, 0, 0), "t");
+		PQclear(r);
+	}
+	return nullable;
+}
+
+/* The stream's row s and the target's row t have the same key. "=" would
+ * never match a NULL, and every row whose key holds one would be deleted
+ * although the stream had it: a nullable key matches NULL-safely, in two
+ * equalities that a hash anti-join can still use (IS NOT DISTINCT FROM
+ * cannot be hashed: the delete would be a nested loop over the table).
+ *   s.k = t.k                                      (NOT NULL)
+ *   (s.k IS NULL) = (t.k IS NULL)
+ *   AND COALESCE(s.k::text, '') = COALESCE(t.k::text, '')   (nullable) */
+static void add_key_match(gx_buf *b, const struct target *t, const int *nullable)
 {
 	for (size_t k = 0; k < t->nkeys; k++) {
-		buf_adds(b, k ? " AND s." : "s.");
-		gx_pg_add_ident(b, t->keys[k]);
-		buf_adds(b, " = t.");
-		gx_pg_add_ident(b, t->keys[k]);
+		const char *side[] = { "s.", "t." };
+
+		if (k)
+			buf_adds(b, " AND ");
+		if (!nullable[k]) {
+			buf_adds(b, "s.");
+			gx_pg_add_ident(b, t->keys[k]);
+			buf_adds(b, " = t.");
+			gx_pg_add_ident(b, t->keys[k]);
+			continue;
+		}
+		for (int i = 0; i < 2; i++) {
+			buf_adds(b, i ? " = (" : "(");
+			buf_adds(b, side[i]);
+			gx_pg_add_ident(b, t->keys[k]);
+			buf_adds(b, " IS NULL)");
+		}
+		for (int i = 0; i < 2; i++) {
+			buf_adds(b, i ? " = COALESCE(" : " AND COALESCE(");
+			buf_adds(b, side[i]);
+			gx_pg_add_ident(b, t->keys[k]);
+			buf_adds(b, "::text, '')");
+		}
 	}
 }
 
@@ -151,8 +195,11 @@ static void keep_rejected_keys(const struct prune *pr, struct session *db)
 	sql_run(db, "RELEASE SAVEPOINT gx_keys");
 }
 
-static void build_prune(const struct prune *p, const struct target *t, gx_buf *b)
+static void build_prune(const struct prune *p, const struct target *t, struct session *db,
+			gx_buf *b)
 {
+	int *nullable = nullable_keys(t, db);
+
 	if (p->mode == PRUNE_HARD) {
 		buf_adds(b, "WITH gx_gone AS (DELETE FROM ");
 		buf_add(b, t->ident.s, t->ident.len);
@@ -166,8 +213,9 @@ static void build_prune(const struct prune *p, const struct target *t, gx_buf *b
 		buf_adds(b, " WHERE t.deleted_at IS NULL AND ");
 	}
 	buf_adds(b, "NOT EXISTS (SELECT 1 FROM " SEEN " AS s WHERE ");
-	add_key_match(b, t);
+	add_key_match(b, t, nullable);
 	buf_adds(b, ") RETURNING 1) SELECT count(*) FROM gx_gone");
+	free(nullable);
 }
 
 unsigned long long prune_apply(struct prune *p, const struct target *t, struct session *db)
@@ -180,7 +228,7 @@ unsigned long long prune_apply(struct prune *p, const struct target *t, struct s
 	keep_rejected_keys(p, db);
 	/* The planner needs the size of gx_seen for a hash anti-join. */
 	sql_run(db, "ANALYZE " SEEN);
-	build_prune(p, t, &sql);
+	build_prune(p, t, db, &sql);
 	r = sql_exec(db, sql.s);
 	deleted = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
 	PQclear(r);

@@ -556,6 +556,38 @@ full_end() {
 	[ "$(gx_pg -c 'SELECT max(id) FROM load_t.item')" -eq 11 ]
 }
 
+@test "--prune matches keys that may hold NULL as equal (UNIQUE NULLS NOT DISTINCT): it deletes only the rows the stream lacks" {
+	gx_pg <<-'SQL'
+	DROP TABLE IF EXISTS load_t.nk;
+	CREATE TABLE load_t.nk (a integer, b text, v text, UNIQUE NULLS NOT DISTINCT (a, b));
+	SQL
+	printf '%s\n' '{"a":1,"b":"x","v":"1"}' '{"a":null,"b":"x","v":"2"}' '{"a":1,"b":null,"v":"3"}' \
+		'{"a":null,"b":null,"v":"4"}' '{"a":2,"b":null,"v":"5"}' '{"a":null,"b":"y","v":"6"}' >"$BATS_TEST_TMPDIR/six"
+	full_end <"$BATS_TEST_TMPDIR/six" | gx-load --table load_t.nk --key a --key b
+	# the same six rows, changed: upserted in place, nothing deleted
+	sed 's/"v":"\([0-9]\)"/"v":"\1\1"/' "$BATS_TEST_TMPDIR/six" | full_end >"$BATS_TEST_TMPDIR/s"
+	run gx-load --table load_t.nk --key a --key b --prune --prune-max 100 \
+		--stats "$BATS_TEST_TMPDIR/st" <"$BATS_TEST_TMPDIR/s"
+	[ "$status" -eq 0 ]
+	[ "$(jq -c '[.processed, .updated, .deleted]' "$BATS_TEST_TMPDIR/st")" = "[6,6,0]" ]
+	[ "$(gx_pg -c "SELECT string_agg(v, ',' ORDER BY v) FROM load_t.nk")" = "11,22,33,44,55,66" ]
+	# the row (NULL, NULL) and the row (2, NULL) leave the source: those two go
+	grep -v -e '"a":null,"b":null' -e '"a":2,' "$BATS_TEST_TMPDIR/six" | full_end >"$BATS_TEST_TMPDIR/s"
+	run gx-load --table load_t.nk --key a --key b --prune --prune-max 100 \
+		--stats "$BATS_TEST_TMPDIR/st" <"$BATS_TEST_TMPDIR/s"
+	[ "$status" -eq 0 ]
+	[ "$(jq -c '[.processed, .deleted]' "$BATS_TEST_TMPDIR/st")" = "[4,2]" ]
+	[ "$(gx_pg -c "SELECT string_agg(v, ',' ORDER BY v) FROM load_t.nk")" = "1,2,3,6" ]
+	# soft: the same matching
+	gx_pg -c "ALTER TABLE load_t.nk ADD COLUMN deleted_at timestamptz"
+	full_end <"$BATS_TEST_TMPDIR/six" | gx-load --table load_t.nk --key a --key b
+	run gx-load --table load_t.nk --key a --key b --prune=soft --prune-max 100 \
+		--stats "$BATS_TEST_TMPDIR/st" <"$BATS_TEST_TMPDIR/s"
+	[ "$status" -eq 0 ]
+	[ "$(jq -c '[.processed, .deleted]' "$BATS_TEST_TMPDIR/st")" = "[4,2]" ]
+	[ "$(gx_pg -c "SELECT string_agg(v, ',' ORDER BY v) FROM load_t.nk WHERE deleted_at IS NULL")" = "1,2,3,6" ]
+}
+
 @test "--prune refuses a stream whose upstream rejected records (their keys are unknown)" {
 	make_items
 	items 10 | with_end | gx-load --table load_t.item --key id
