@@ -12,6 +12,9 @@ export GX_HOME="$GX_ROOT" GX_QUERIES="$GX_ROOT/extract/queries"
 export GX_BIN="${GX_BIN:-$GX_ROOT/bin}"
 case "$GX_BIN" in /*) ;; *) GX_BIN="$GX_ROOT/$GX_BIN" ;; esac
 export PATH="$GX_BIN:$GX_ROOT/scripts:$PATH"
+# No settings file of this machine or user changes what a test runs
+# (tests/settings.bats reads its own).
+export GX_CONFIG=none
 
 gx_servers_start() {
 	export GX_SB="$BATS_FILE_TMPDIR/sandbox"
