@@ -79,6 +79,22 @@ fuzz:
 bench: all
 	bench/run
 
+# make deb [DEBDIR=build/deb]: the Debian package (debian/, docs/packaging.md)
+# by dpkg-buildpackage -us -uc -b, in a copy of the tree's files (tracked or
+# untracked, not ignored), never in the tree itself: the package's clean step
+# runs make clean. The .deb, .buildinfo and .changes land in DEBDIR.
+DEBDIR ?= build/deb
+
+deb:
+	rm -rf "$(DEBDIR)/gx" "$(DEBDIR)"/gx_* "$(DEBDIR)"/gx-dbgsym_*
+	mkdir -p "$(DEBDIR)/gx"
+	git ls-files -z -co --exclude-standard | \
+	  tar --null -T - --ignore-failed-read -cf - | tar -xf - -C "$(DEBDIR)/gx"
+	cd "$(DEBDIR)/gx" && dpkg-buildpackage -us -uc -b
+	rm -rf "$(DEBDIR)/gx"
+
+.PHONY: deb
+
 clean:
 	rm -rf $(BIN) build
 

@@ -1,0 +1,305 @@
+#!/usr/bin/env bats
+# The Debian package (debian/, make deb, docs/packaging.md). setup_file
+# builds it with dpkg-buildpackage in a copy of the tree, the output in this
+# file's temporary directory; its contents are read with dpkg-deb (and
+# lintian, when installed). As root, the .deb is then installed with dpkg -i,
+# a sync runs as cron runs it (the gx user, an empty environment but PATH,
+# HOME, LOGNAME and SHELL, the settings from /etc/gx/gx.conf) against the
+# private servers, the target is compared with the source, and the package
+# is purged: the machine is left as it was. Not root, or with a gx user or
+# package already there, the install tests are skipped and say why.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup_file() {
+	if ! command -v dpkg-buildpackage >/dev/null || ! command -v dh >/dev/null; then
+		skip "dpkg-buildpackage or debhelper is not installed (make deps installs them)"
+	fi
+	export DEBDIR="$BATS_FILE_TMPDIR/deb"
+	make -C "$GX_ROOT" deb DEBDIR="$DEBDIR" >"$BATS_FILE_TMPDIR/build.log" 2>&1 ||
+		{ tail -n 40 "$BATS_FILE_TMPDIR/build.log" >&3; return 1; }
+	DEB=$(echo "$DEBDIR"/gx_*_"$(dpkg --print-architecture)".deb)
+	export DEB
+	NO_INSTALL=""
+	if [ "$(id -u)" -ne 0 ]; then
+		NO_INSTALL="not root: dpkg -i needs root"
+	elif dpkg-query -W -f='${Status}' gx 2>/dev/null | grep -qv 'not-installed'; then
+		NO_INSTALL="a gx package is on this machine already (the test would replace it)"
+	elif getent passwd gx >/dev/null || getent group gx >/dev/null; then
+		NO_INSTALL="a gx user or group exists already (the purge would remove it)"
+	fi
+	export NO_INSTALL
+	[ -z "$NO_INSTALL" ] || return 0
+	gx_servers_start
+	gx_sample 200
+	[ -e /run/lock/gx-all.lock ] || touch "$BATS_FILE_TMPDIR/our-lock"
+	touch "$BATS_FILE_TMPDIR/installed"
+	dpkg -i "$DEB" >"$BATS_FILE_TMPDIR/dpkg.log" 2>&1 ||
+		{ cat "$BATS_FILE_TMPDIR/dpkg.log" >&3; return 1; }
+}
+
+teardown_file() {
+	if [ -e "$BATS_FILE_TMPDIR/installed" ]; then
+		dpkg --purge gx >/dev/null 2>&1 || true
+	fi
+	if [ -e "$BATS_FILE_TMPDIR/our-lock" ]; then
+		rm -f /run/lock/gx-all.lock
+	fi
+	gx_servers_stop
+}
+
+setup() { gx_env; }
+
+need_install() {
+	if [ -n "$NO_INSTALL" ]; then
+		skip "$NO_INSTALL"
+	fi
+}
+
+# The entities of the registry.
+entities() {
+	awk '!/^[[:space:]]*(#|$)/ { print $1 }' "$GX_ROOT/scripts/entities"
+}
+
+# as_cron COMMAND: COMMAND as cron runs a line of /etc/cron.d/gx: /bin/sh -c,
+# as the gx user, with only the variables cron sets.
+as_cron() {
+	runuser -u gx -- env -i PATH=/usr/bin:/bin HOME=/var/lib/gx LOGNAME=gx SHELL=/bin/sh \
+		/bin/sh -c "$1"
+}
+
+# The command of docs/packaging.md's /etc/cron.d/gx line (after the five
+# time fields and the user).
+cron_command() {
+	awk '$6 == "gx" && $7 == "set" { $1 = $2 = $3 = $4 = $5 = $6 = ""; sub(/^ +/, ""); print; exit }' \
+		"$GX_ROOT/docs/packaging.md"
+}
+
+# fill_conf: the sandbox's settings in /etc/gx/gx.conf, as an operator
+# writes them (no password there; the password files readable by gx only).
+fill_conf() {
+	local sec=$BATS_FILE_TMPDIR/secrets
+	if grep -q '^PGHOST=' /etc/gx/gx.conf; then
+		return 0
+	fi
+	install -d -o gx -g gx -m 700 "$sec"
+	install -o gx -g gx -m 600 "$GX_SB/genius.cnf" "$GX_SB/pgpass" "$sec"
+	cat >>/etc/gx/gx.conf <<-EOF
+		GENIUS_DB_HOST=127.0.0.1
+		GENIUS_DB_PORT=$GENIUS_DB_PORT
+		GENIUS_DB_NAME=genius
+		GENIUS_DB_USER=genius
+		GENIUS_DB_OPTION_FILE=$sec/genius.cnf
+		PGHOST=127.0.0.1
+		PGPORT=$PGPORT
+		PGDATABASE=$PGDATABASE
+		PGUSER=$PGUSER
+		PGPASSFILE=$sec/pgpass
+		GX_REJECTS_DIR=/var/lib/gx/rejects
+	EOF
+}
+
+@test "make deb builds gx_VERSION_ARCH.deb outside the tree and leaves no build files in debian/" {
+	v=$(sed -n 's/^#define GX_VERSION "\(.*\)"$/\1/p' "$GX_ROOT/common/gx.h")
+	[ -f "$DEB" ]
+	[ "$(dpkg-deb -f "$DEB" Version)" = "$v" ]
+	[ "$(dpkg-deb -f "$DEB" Package)" = gx ]
+	grep -q "dpkg-buildpackage -us -uc -b" "$BATS_FILE_TMPDIR/build.log"
+	[ ! -e "$DEBDIR/gx" ]	# the copy is gone
+	for f in files gx .debhelper debhelper-build-stamp gx.substvars gx.debhelper.log; do
+		[ ! -e "$GX_ROOT/debian/$f" ] || { echo "debian/$f left in the tree"; false; }
+	done
+	run git -C "$GX_ROOT" status --porcelain --ignored -- debian
+	[[ $output != *'!!'* ]]
+}
+
+@test "the .deb holds the programs, scripts, queries, maps, DDL, man pages, examples, gx.conf and the units" {
+	dpkg-deb -c "$DEB" | awk '{ sub(/^\./, "", $6); print $1, $6 }' >"$BATS_TEST_TMPDIR/list"
+	has() { grep -qx -- "$1" "$BATS_TEST_TMPDIR/list" || { echo "not in the .deb: $1"; false; }; }
+	for p in gx-extract gx-map gx-load gx-state gx-sync; do
+		has "-rwxr-xr-x /usr/bin/$p"
+	done
+	s=/usr/share/gx
+	for f in lib entities entities.deps; do
+		has "-rw-r--r-- $s/scripts/$f"
+	done
+	for e in $(entities) all status; do
+		has "-rwxr-xr-x $s/scripts/$e"
+	done
+	for e in $(entities); do
+		has "-rw-r--r-- $s/extract/queries/$e.sql"
+		has "-rw-r--r-- $s/transform/maps/$e.map"
+	done
+	for f in "$GX_ROOT"/load/ddl/*; do
+		has "-rw-r--r-- $s/load/ddl/${f##*/}"
+	done
+	for f in "$GX_ROOT"/docs/man/*.[17]; do
+		has "-rw-r--r-- /usr/share/man/man${f##*.}/${f##*/}.gz"
+	done
+	for f in "$GX_ROOT"/docs/examples/*; do
+		has "-rw-r--r-- /usr/share/doc/gx/examples/${f##*/}"
+	done
+	has "-rw-r--r-- /etc/gx/gx.conf"
+	has "-rw-r--r-- /lib/systemd/system/gx-sync.service"
+	has "-rw-r--r-- /lib/systemd/system/gx-sync.timer"
+	dpkg-deb -e "$DEB" "$BATS_TEST_TMPDIR/control"
+	[ "$(cat "$BATS_TEST_TMPDIR/control/conffiles")" = /etc/gx/gx.conf ]
+	# nothing of the sandbox, the demo or the tests
+	run grep -E 'sandbox|demo|genius-sample|compare|/tests/|/bin/[^g]' "$BATS_TEST_TMPDIR/list"
+	[ "$status" -eq 1 ]
+	# the run-time needs of the scripts, and the libraries of the programs
+	d=$(dpkg-deb -f "$DEB" Depends)
+	for p in adduser jq make libmariadb3 libpq5; do
+		[[ ", $d," == *", $p"[\ ,]* ]] || { echo "Depends: $d: no $p"; false; }
+	done
+}
+
+@test "the packaged units run /usr/bin/gx-sync all with /etc/gx/gx.conf, and name nothing of /opt/gx" {
+	x=$BATS_TEST_TMPDIR/x
+	dpkg-deb -x "$DEB" "$x"
+	u=$x/lib/systemd/system
+	grep -qx 'ExecStart=/usr/bin/gx-sync all --jobs 4 --keep-going' "$u/gx-sync.service"
+	grep -qx 'EnvironmentFile=/etc/gx/gx.conf' "$u/gx-sync.service"
+	grep -qx 'User=gx' "$u/gx-sync.service"
+	grep -qx 'WorkingDirectory=/var/lib/gx' "$u/gx-sync.service"
+	run grep -n '/opt/gx\|/etc/gx/env' "$u/gx-sync.service" "$u/gx-sync.timer"
+	[ "$status" -eq 1 ]
+	# everything else as in docs/examples
+	diff <(grep -v '^#\|^ExecStart=\|^EnvironmentFile=\|^Documentation=\|^WorkingDirectory=' \
+		"$GX_ROOT/docs/examples/gx-sync.service") \
+		<(grep -v '^#\|^ExecStart=\|^EnvironmentFile=\|^Documentation=\|^WorkingDirectory=' "$u/gx-sync.service")
+	diff <(grep -v '^#' "$GX_ROOT/docs/examples/gx-sync.timer") <(grep -v '^#' "$u/gx-sync.timer")
+}
+
+@test "gx.conf: every setting of docs/examples/gx.env, commented out; sh reads it once uncommented" {
+	c=$GX_ROOT/debian/gx.conf
+	run grep -v '^#\|^$' "$c"
+	[ -z "$output" ]
+	while read -r k; do
+		grep -q "^#$k=" "$c" || { echo "gx.conf does not name $k"; false; }
+	done < <(sed -n 's/^\([A-Z_]*\)=.*/\1/p' "$GX_ROOT/docs/examples/gx.env")
+	sed 's/^#\([A-Z][A-Z_]*=\)/\1/' "$c" >"$BATS_TEST_TMPDIR/on.conf"
+	# shellcheck disable=SC2016 # the inner sh expands them
+	run env -i /bin/sh -c 'set -a && . "$1" && set +a && env' _ "$BATS_TEST_TMPDIR/on.conf"
+	[ "$status" -eq 0 ]
+	[[ $output == *$'\nPGHOST=warehouse.internal\n'* ]]
+	[[ $output == *$'\nGENIUS_DB_OPTION_FILE=/etc/gx/genius.cnf\n'* ]]
+}
+
+@test "lintian finds no error in the .deb (its warnings are printed as notes)" {
+	if ! command -v lintian >/dev/null; then
+		skip "lintian is not installed (make deps installs it)"
+	fi
+	run lintian --allow-root --pedantic --info --fail-on error "$DEB"
+	if [ -n "$output" ]; then
+		printf '%s\n' "$output" | grep -v '^N: ' | sed 's/^/# lintian: /' >&3
+	fi
+	[ "$status" -eq 0 ]
+}
+
+@test "the Dockerfile builds the package in a Debian 12 stage and runs it as the gx user" {
+	f=$GX_ROOT/Dockerfile
+	[ "$(grep -c '^FROM debian:12' "$f")" -eq 2 ]
+	grep -q 'dpkg-buildpackage -us -uc -b' "$f"
+	grep -q 'apt-get build-dep' "$f"
+	grep -qx 'USER gx' "$f"
+	# the image the Kubernetes example names runs /opt/gx/scripts/all
+	grep -q '"/opt/gx/scripts/all"' "$GX_ROOT/docs/examples/gx-cronjob.yaml"
+	grep -q '/opt/gx' "$f"
+	grep -qx '.git' "$GX_ROOT/.dockerignore"
+}
+
+@test "dpkg -i: a gx system user, its /var/lib/gx and /var/log/gx, /etc/gx/gx.conf; the units installed, not enabled" {
+	need_install
+	IFS=: read -r _ _ uid _ _ home shell < <(getent passwd gx)
+	[ "$uid" -lt 1000 ]
+	[ "$home" = /var/lib/gx ]
+	[ "$shell" = /usr/sbin/nologin ]
+	getent group gx
+	[ "$(stat -c '%U:%G %a' /var/lib/gx /var/log/gx)" = "gx:gx 750"$'\n'"gx:gx 750" ]
+	cmp /etc/gx/gx.conf "$GX_ROOT/debian/gx.conf"
+	[ "$(dpkg-query -W -f='${Conffiles}' gx | awk '{ print $1 }')" = /etc/gx/gx.conf ]
+	[ -f /lib/systemd/system/gx-sync.service ]
+	run find /etc/systemd -name 'gx-sync*'
+	[ -z "$output" ]	# not enabled
+	[ "$(man -w gx-sync)" = /usr/share/man/man1/gx-sync.1.gz ]
+	[ "$(gx-sync --version 2>&1)" = "$(/usr/bin/gx-sync --version)" ]
+	if command -v systemd-analyze >/dev/null; then
+		run systemd-analyze verify /lib/systemd/system/gx-sync.timer /lib/systemd/system/gx-sync.service
+		echo "$output"
+		[ "$status" -eq 0 ]
+	fi
+}
+
+@test "as cron runs it (user gx, PATH=/usr/bin:/bin, /etc/gx/gx.conf): init, every entity, a delta, exit 4 when busy; target equals source" {
+	need_install
+	cmd=$(cron_command)
+	[[ $cmd == *"gx-sync all "* ]]
+	fill_conf
+	run as_cron 'set -a && . /etc/gx/gx.conf && set +a && exec gx-state init'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"/usr/bin/../share/gx/load/ddl"* ]]
+
+	run as_cron "$cmd"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]	# all of it went to the log
+	n=$(entities | wc -l)
+	grep -q "^all: $n entities: $n success, 0 partial, 0 failed, 0 skipped" /var/log/gx/all.log ||
+		{ cat /var/log/gx/all.log; false; }
+	[ "$(stat -c %U /var/log/gx/all.log)" = gx ]
+	for e in $(entities); do
+		compare "$e" >"$BATS_TEST_TMPDIR/compare.$e" 2>&1 ||
+			{ cat "$BATS_TEST_TMPDIR/compare.$e"; false; }
+	done
+
+	gx_my -e "UPDATE appointment SET city = 'Packaged', updated_at = NOW()
+		WHERE updated_at > '1000-01-01' ORDER BY id LIMIT 4"
+	run as_cron "$cmd"
+	[ "$status" -eq 0 ]
+	r=$(gx_pg -c "SELECT status || ' ' || (configuration->>'mode') || ' ' || records_updated
+		FROM orchestration.sync_history WHERE sync_type = 'appointments' ORDER BY id DESC LIMIT 1")
+	[ "$r" = "success delta 4" ]
+	compare appointments
+
+	# while another run holds the host's lock, the line exits 4 at once
+	# (held by gx: root may not open gx's file in the sticky /run/lock,
+	# fs.protected_regular)
+	run runuser -u gx -- flock /run/lock/gx-all.lock env -i PATH=/usr/bin:/bin HOME=/var/lib/gx \
+		/bin/sh -c "$cmd"
+	[ "$status" -eq 4 ]
+}
+
+@test "the image's layout: /opt/gx a link to /usr/share/gx, GX_HOME=/usr/share/gx; an entity script runs as gx" {
+	need_install
+	fill_conf
+	ln -sfn /usr/share/gx "$BATS_FILE_TMPDIR/opt-gx"
+	# the environment of the image (Debian's PATH, the Dockerfile's ENV) and
+	# the settings of the CronJob's Secret
+	# shellcheck disable=SC2016 # the inner sh expands them
+	run runuser -u gx -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+		HOME=/var/lib/gx GX_HOME=/usr/share/gx GX_REJECTS_DIR=/var/lib/gx/rejects \
+		/bin/sh -c 'set -a && . /etc/gx/gx.conf && set +a && exec "$1" --full' _ \
+		"$BATS_FILE_TMPDIR/opt-gx/scripts/divisions"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(gx_last_run "sync_type || ' ' || status")" = "divisions success" ]
+	compare divisions
+}
+
+@test "dpkg --purge removes the package, /etc/gx, /var/lib/gx, /var/log/gx and the gx user and group" {
+	need_install
+	dpkg --purge gx >"$BATS_TEST_TMPDIR/purge.log" 2>&1 || { cat "$BATS_TEST_TMPDIR/purge.log"; false; }
+	rm -f "$BATS_FILE_TMPDIR/installed"
+	for p in /etc/gx /var/lib/gx /var/log/gx /usr/bin/gx-sync /usr/share/gx /lib/systemd/system/gx-sync.service; do
+		[ ! -e "$p" ] || { echo "$p is left"; false; }
+	done
+	run getent passwd gx
+	[ "$status" -eq 2 ]
+	run getent group gx
+	[ "$status" -eq 2 ]
+	run dpkg-query -W -f='${Status}' gx
+	[[ $output != *installed* ]] || [[ $output == *not-installed* ]]
+}
