@@ -88,10 +88,10 @@ DEBDIR ?= build/deb
 deb:
 	rm -rf "$(DEBDIR)/gx" "$(DEBDIR)"/gx_* "$(DEBDIR)"/gx-dbgsym_*
 	mkdir -p "$(DEBDIR)/gx"
-	git ls-files -z -co --exclude-standard | \
-	  tar --null -T - --ignore-failed-read -cf - | tar -xf - -C "$(DEBDIR)/gx"
+	git ls-files -z -co --exclude-standard >"$(DEBDIR)/files"
+	tar --null -T "$(DEBDIR)/files" --ignore-failed-read -cf - | tar -xf - -C "$(DEBDIR)/gx"
 	cd "$(DEBDIR)/gx" && dpkg-buildpackage -us -uc -b
-	rm -rf "$(DEBDIR)/gx"
+	rm -rf "$(DEBDIR)/gx" "$(DEBDIR)/files"
 
 .PHONY: deb
 

@@ -12,6 +12,17 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
+# Why the .deb cannot be installed here for the test, or nothing.
+install_blocker() {
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "not root: dpkg -i needs root"
+	elif dpkg-query -W -f='${Status}' gx 2>/dev/null | grep -qv 'not-installed'; then
+		echo "a gx package is on this machine already (the test would replace it)"
+	elif getent passwd gx >/dev/null || getent group gx >/dev/null; then
+		echo "a gx user or group exists already (the purge would remove it)"
+	fi
+}
+
 setup_file() {
 	if ! command -v dpkg-buildpackage >/dev/null || ! command -v dh >/dev/null; then
 		skip "dpkg-buildpackage or debhelper is not installed (make deps installs them)"
@@ -21,13 +32,13 @@ setup_file() {
 		{ tail -n 40 "$BATS_FILE_TMPDIR/build.log" >&3; return 1; }
 	DEB=$(echo "$DEBDIR"/gx_*_"$(dpkg --print-architecture)".deb)
 	export DEB
-	NO_INSTALL=""
-	if [ "$(id -u)" -ne 0 ]; then
-		NO_INSTALL="not root: dpkg -i needs root"
-	elif dpkg-query -W -f='${Status}' gx 2>/dev/null | grep -qv 'not-installed'; then
-		NO_INSTALL="a gx package is on this machine already (the test would replace it)"
-	elif getent passwd gx >/dev/null || getent group gx >/dev/null; then
-		NO_INSTALL="a gx user or group exists already (the purge would remove it)"
+	# One deb.bats at a time installs gx: the claim is a directory.
+	NO_INSTALL=$(install_blocker)
+	if [ -z "$NO_INSTALL" ] && mkdir /run/lock/gx-deb.bats 2>/dev/null; then
+		touch "$BATS_FILE_TMPDIR/claimed"
+		NO_INSTALL=$(install_blocker)
+	elif [ -z "$NO_INSTALL" ]; then
+		NO_INSTALL="another tests/deb.bats installs gx now (or one was killed: rmdir /run/lock/gx-deb.bats)"
 	fi
 	export NO_INSTALL
 	[ -z "$NO_INSTALL" ] || return 0
@@ -45,6 +56,9 @@ teardown_file() {
 	fi
 	if [ -e "$BATS_FILE_TMPDIR/our-lock" ]; then
 		rm -f /run/lock/gx-all.lock
+	fi
+	if [ -e "$BATS_FILE_TMPDIR/claimed" ]; then
+		rmdir /run/lock/gx-deb.bats
 	fi
 	gx_servers_stop
 }
@@ -191,7 +205,8 @@ fill_conf() {
 	if ! command -v lintian >/dev/null; then
 		skip "lintian is not installed (make deps installs it)"
 	fi
-	run lintian --allow-root --pedantic --info --fail-on error "$DEB"
+	# (lintian leaves files in TMPDIR)
+	TMPDIR=$BATS_TEST_TMPDIR run lintian --allow-root --pedantic --info --fail-on error "$DEB"
 	if [ -n "$output" ]; then
 		printf '%s\n' "$output" | grep -v '^N: ' | sed 's/^/# lintian: /' >&3
 	fi
