@@ -29,6 +29,9 @@
  * retried by key, so the window need not read them again). */
 #define MOVED "(status = 'success' OR (status = 'partial' AND " \
 	"performance_metrics->>'rejects_kept' = 'true'))"
+/* A dry run: the scripts say so when it begins, gx-load when it ends. */
+#define DRY "(COALESCE(configuration->>'dry_run', performance_metrics->>'dry_run', " \
+	"'false') = 'true')"
 /* The advisory lock space of gx: pg_advisory_lock(GX_LOCK_CLASS, hashtext(entity)). */
 #define LOCK_SQL(fn) "SELECT " fn "(26488, hashtext('" CRM ":' || $1))"
 
@@ -520,7 +523,8 @@ static int cmd_checkpoint(int argc, char **argv)
 /* ---- last / list ----------------------------------------------------- */
 
 static const char list_sql[] =
-	"SELECT id, sync_type, status, to_char(start_time AT TIME ZONE 'UTC', "
+	"SELECT id, sync_type, status || CASE WHEN " DRY " THEN ' (dry run)' ELSE '' END,"
+	" to_char(start_time AT TIME ZONE 'UTC', "
 	"'YYYY-MM-DD HH24:MI:SS') || 'Z', COALESCE(round(extract(epoch FROM end_time - "
 	"start_time)::numeric, 1)::text, ''), records_processed, records_created, "
 	"records_updated, COALESCE(performance_metrics->>'unchanged', ''), records_failed, "
@@ -543,11 +547,11 @@ static void print_runs(const char *entity, const char *limit, int json)
 		for (int i = 0; i < PQntuples(r); i++)
 			printf("%s\n", PQgetvalue(r, i, 0));
 	} else {
-		printf("%-6s %-22s %-8s %-20s %8s %9s %8s %8s %9s %8s %-8s %s\n", "id",
+		printf("%-6s %-22s %-17s %-20s %8s %9s %8s %8s %9s %8s %-8s %s\n", "id",
 		       "entity", "status", "started", "seconds", "processed", "created",
 		       "updated", "unchanged", "rejected", "mode", "error");
 		for (int i = 0; i < PQntuples(r); i++)
-			printf("%-6s %-22s %-8s %-20s %8s %9s %8s %8s %9s %8s %-8s %s\n",
+			printf("%-6s %-22s %-17s %-20s %8s %9s %8s %8s %9s %8s %-8s %s\n",
 			       PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2),
 			       PQgetvalue(r, i, 3), PQgetvalue(r, i, 4), PQgetvalue(r, i, 5),
 			       PQgetvalue(r, i, 6), PQgetvalue(r, i, 7), PQgetvalue(r, i, 8),
@@ -587,11 +591,13 @@ static const char latest_sql[] =
 	"WITH r AS (SELECT DISTINCT ON (sync_type) sync_type, status, start_time, end_time,"
 	"  records_processed, records_created, records_updated, records_failed,"
 	"  COALESCE((performance_metrics->>'unchanged')::bigint, 0) AS unchanged,"
-	"  performance_metrics->'stream' AS st"
+	"  performance_metrics->'stream' AS st, " DRY " AS dry"
 	"  FROM orchestration.sync_history WHERE crm_source = '" CRM "'"
+	"  AND (NOT $2::boolean OR (status <> 'running' AND NOT " DRY "))"
 	"  ORDER BY sync_type, start_time DESC, id DESC),"
 	" s AS (SELECT DISTINCT ON (sync_type) sync_type, end_time,"
-	"  performance_metrics->'stream'->>'clock' AS clock"
+	"  performance_metrics->'stream'->>'clock' AS clock,"
+	"  performance_metrics->'stream'->>'instant' AS instant"
 	"  FROM orchestration.sync_history WHERE crm_source = '" CRM "' AND " MOVED
 	"  AND COALESCE(performance_metrics->>'dry_run', 'false') = 'false'"
 	"  ORDER BY sync_type, start_time DESC, id DESC)"
@@ -607,7 +613,13 @@ static const char latest_sql[] =
 	"  CASE WHEN jsonb_typeof(r.st->'blind') = 'array' THEN (SELECT string_agg(b, ',')"
 	"   FROM jsonb_array_elements_text(r.st->'blind') b) END,"
 	"  (SELECT count(*) FROM orchestration.sync_rejects j WHERE j.crm_source = '" CRM "'"
-	"   AND j.entity = r.sync_type AND j.closed_at IS NULL)"
+	"   AND j.entity = r.sync_type AND j.closed_at IS NULL),"
+	"  round((extract(epoch FROM now()) - COALESCE(s.instant::float8,"
+	"   extract(epoch FROM s.end_time)))::numeric, 3),"
+	"  r.dry,"
+	"  (SELECT round(extract(epoch FROM now() - max(x.start_time))::numeric, 3)"
+	"   FROM orchestration.sync_history x WHERE x.crm_source = '" CRM "'"
+	"   AND x.sync_type = r.sync_type AND x.status = 'running')"
 	" FROM r LEFT JOIN s USING (sync_type) ORDER BY r.sync_type";
 
 /* What the latest run found about the source's clocks, for status. */
@@ -622,15 +634,20 @@ static void notes(gx_buf *b, PGresult *r, int i)
 		buf_addf(b, "blind: %s; ", PQgetvalue(r, i, 16));
 	if (strcmp(PQgetvalue(r, i, 17), "0"))
 		buf_addf(b, "rejects %s; ", PQgetvalue(r, i, 17));
+	if (!strcmp(PQgetvalue(r, i, 19), "t"))
+		buf_addf(b, "dry run; ");
 	if (b->len > 2)
 		b->s[b->len -= 2] = '\0';
 }
 
-static PGresult *latest(PGconn *c, const char *source_now)
+/* Per entity, its latest run; with finished, its latest run that ended and
+ * was not a dry run (what the metrics report: a run in progress is not a
+ * failure, and a dry run changed nothing). */
+static PGresult *latest(PGconn *c, const char *source_now, int finished)
 {
-	const char *p[] = { source_now };
+	const char *p[] = { source_now, finished ? "true" : "false" };
 
-	return gx_pg_execp(c, latest_sql, 1, p);
+	return gx_pg_execp(c, latest_sql, 2, p);
 }
 
 static int cmd_status(int argc, char **argv)
@@ -650,7 +667,7 @@ static int cmd_status(int argc, char **argv)
 	if (optind != argc)
 		bad_args("status [--source-now TS]");
 	PGconn *c = connect_db();
-	PGresult *r = latest(c, source_now);
+	PGresult *r = latest(c, source_now, 0);
 	gx_buf n = GX_BUF_INIT;
 	printf("%-34s %-8s %12s %14s %-27s %10s  %s\n", "entity", "last", "run age (s)",
 	       "success age (s)", "checkpoint (source clock)", "lag (s)", "notes");
@@ -694,13 +711,27 @@ static int cmd_metrics(int argc, char **argv)
 	if (optind != argc)
 		bad_args("metrics [--file PATH]");
 	PGconn *c = connect_db();
-	PGresult *r = latest(c, NULL);
-	buf_addf(&b, "# HELP gx_last_run_success 1 if the entity's latest run succeeded\n"
+	PGresult *r = latest(c, NULL, 1);
+	buf_addf(&b, "# HELP gx_last_run_success 1 if the entity's latest finished run "
+		 "succeeded (0: failed or partial; dry runs and runs in progress do not count)\n"
 		 "# TYPE gx_last_run_success gauge\n");
 	for (int i = 0; i < PQntuples(r); i++)
-		buf_addf(&b, "gx_last_run_success{entity=\"%s\",status=\"%s\"} %d\n",
-			 PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
+		buf_addf(&b, "gx_last_run_success{entity=\"%s\"} %d\n", PQgetvalue(r, i, 0),
 			 !strcmp(PQgetvalue(r, i, 1), "success"));
+	buf_addf(&b, "# HELP gx_last_run_partial 1 if the entity's latest finished run "
+		 "ended partial (rows rejected)\n# TYPE gx_last_run_partial gauge\n");
+	for (int i = 0; i < PQntuples(r); i++)
+		buf_addf(&b, "gx_last_run_partial{entity=\"%s\"} %d\n", PQgetvalue(r, i, 0),
+			 !strcmp(PQgetvalue(r, i, 1), "partial"));
+	buf_addf(&b, "# HELP gx_run_in_progress 1 while a run of the entity is running\n"
+		 "# TYPE gx_run_in_progress gauge\n");
+	for (int i = 0; i < PQntuples(r); i++)
+		buf_addf(&b, "gx_run_in_progress{entity=\"%s\"} %d\n", PQgetvalue(r, i, 0),
+			 !PQgetisnull(r, i, 20));
+	metric(&b, "run_in_progress_seconds", "how long the running run has been running", r,
+	       20, "");
+	metric(&b, "lag_seconds", "seconds the warehouse is behind the source: now minus "
+	       "the source instant of the last checkpoint", r, 18, "");
 	metric(&b, "last_run_timestamp_seconds", "start of the latest run", r, 6, "");
 	metric(&b, "last_success_timestamp_seconds", "end of the latest successful run", r, 7, "");
 	metric(&b, "last_run_duration_seconds", "duration of the latest run", r, 8, "");

@@ -21,7 +21,7 @@ setup() {
 	run appointments --metrics-file "$BATS_TEST_TMPDIR/gx.prom"
 	[ "$status" -eq 0 ]
 	f="$BATS_TEST_TMPDIR/gx.prom"
-	grep -qx 'gx_last_run_success{entity="appointments",status="success"} 1' "$f"
+	grep -qx 'gx_last_run_success{entity="appointments"} 1' "$f"
 	grep -qx 'gx_last_run_processed_rows{entity="appointments"} [0-9]\+' "$f"
 	grep -q '^gx_last_success_timestamp_seconds{entity="appointments"} [0-9]\{10\}$' "$f"
 	# every sample line is "name{labels} number", every metric has HELP and TYPE
@@ -36,7 +36,57 @@ setup() {
 @test "a failed run shows in the metrics as not successful" {
 	GENIUS_DB_PASSWORD=wrong run appointments --metrics-file "$BATS_TEST_TMPDIR/gx.prom"
 	[ "$status" -eq 2 ]
-	grep -qx 'gx_last_run_success{entity="appointments",status="failed"} 0' "$BATS_TEST_TMPDIR/gx.prom"
+	grep -qx 'gx_last_run_success{entity="appointments"} 0' "$BATS_TEST_TMPDIR/gx.prom"
+}
+
+@test "after scripts/all the metrics say it succeeded; one series per entity whatever the outcome" {
+	f="$BATS_TEST_TMPDIR/gx.prom"
+	run all --only appointments,prospects --metrics-file "$f"
+	[ "$status" -eq 0 ]
+	grep -qx 'gx_last_run_success{entity="all"} 1' "$f"
+	grep -qx 'gx_run_in_progress{entity="all"} 0' "$f"
+	# no label whose value changes with the outcome
+	n=$(grep -c '^gx_last_run_success{' "$f")
+	[ "$n" -eq "$(grep '^gx_last_run_success{' "$f" | cut -d'}' -f1 | sort -u | wc -l)" ]
+	[ -z "$(grep 'status=' "$f")" ]
+}
+
+@test "a run in progress is in progress, not a failure; the last finished run still counts" {
+	appointments 2>/dev/null
+	id=$(gx-state begin appointments --endpoint test)
+	run gx-state metrics
+	[ "$status" -eq 0 ]
+	grep -qx 'gx_last_run_success{entity="appointments"} 1' <<<"$output"
+	grep -qx 'gx_run_in_progress{entity="appointments"} 1' <<<"$output"
+	grep -qE '^gx_run_in_progress_seconds\{entity="appointments"\} [0-9]+(\.[0-9]+)?$' <<<"$output"
+	gx-state finish "$id" --status failed --error "test"
+	run gx-state metrics
+	grep -qx 'gx_last_run_success{entity="appointments"} 0' <<<"$output"
+	grep -qx 'gx_run_in_progress{entity="appointments"} 0' <<<"$output"
+}
+
+@test "gx_lag_seconds: how far the warehouse is behind the source, from the checkpoint's instant" {
+	appointments 2>/dev/null
+	run gx-state metrics
+	[ "$status" -eq 0 ]
+	lag=$(sed -n 's/^gx_lag_seconds{entity="appointments"} //p' <<<"$output")
+	[ -n "$lag" ]
+	# the checkpoint is the source's clock when the run read it: seconds ago
+	awk -v l="$lag" 'BEGIN { exit !(l >= 0 && l < 60) }'
+	grep -q '^# TYPE gx_lag_seconds gauge$' <<<"$output"
+}
+
+@test "dry runs are marked in gx-state list and status, and do not count in the metrics" {
+	appointments 2>/dev/null
+	before=$(gx-state metrics | grep '^gx_last_run_timestamp_seconds{entity="appointments"}')
+	sleep 1
+	appointments --dry-run 2>/dev/null
+	run gx-state list appointments --limit 1
+	[ "$status" -eq 0 ]
+	[[ ${lines[1]} == *"success (dry run)"* ]]
+	run gx-state status
+	[[ $(grep '^appointments ' <<<"$output") == *"dry run"* ]]
+	[ "$(gx-state metrics | grep '^gx_last_run_timestamp_seconds{entity="appointments"}')" = "$before" ]
 }
 
 @test "scripts/status shows each entity's last run, last success and lag behind the source" {
@@ -44,7 +94,8 @@ setup() {
 	run status
 	[ "$status" -eq 0 ]
 	[[ ${lines[0]} == entity*last*lag* ]]
-	[[ ${lines[1]} =~ ^appointments\ +success\ +[0-9]+\ +[0-9]+\ +[0-9]{4}-[0-9]{2}-[0-9]{2}\ [0-9:.]+\ +[0-9]+$ ]]
+	line=$(grep '^appointments ' <<<"$output")
+	[[ $line =~ ^appointments\ +success\ +[0-9]+\ +[0-9]+\ +[0-9]{4}-[0-9]{2}-[0-9]{2}\ [0-9:.]+\ +[0-9]+$ ]]
 }
 
 @test "--log-format json makes every stderr line of every stage a JSON object" {
