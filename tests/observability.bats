@@ -135,3 +135,26 @@ setup() {
 	left=$(find "$TMPDIR" -mindepth 1)
 	[ -z "$left" ] || { echo "left behind: $left"; false; }
 }
+
+# promtool from the machine, or unpacked by make deps into build/tools.
+promtool_bin() {
+	command -v promtool 2>/dev/null || { [ -x "$GX_ROOT/build/tools/promtool" ] &&
+		echo "$GX_ROOT/build/tools/promtool"; }
+}
+
+@test "the shipped alert rules and dashboard name only metrics gx writes; promtool checks and unit-tests the rules" {
+	appointments 2>/dev/null
+	have=$(gx-state metrics | sed -n 's/^# TYPE \(gx_[a-z_]*\) .*/\1/p' | sort -u)
+	[ -n "$have" ]
+	named=$( { grep -o 'gx_[a-z_]*' "$GX_ROOT/docs/examples/gx-alerts.yml";
+		jq -r '.panels[].targets[].expr' "$GX_ROOT/docs/examples/gx-dashboard.json" |
+			grep -o 'gx_[a-z_]*'; } | grep -v '^gx_sync$' | sort -u)
+	[ -n "$named" ]
+	unknown=$(comm -23 <(printf '%s\n' "$named") <(printf '%s\n' "$have"))
+	[ -z "$unknown" ] || { echo "not written by gx-state metrics: $unknown"; false; }
+	jq -e '.panels | length > 0 and all(.[]; (.targets | length) > 0)' \
+		"$GX_ROOT/docs/examples/gx-dashboard.json" >/dev/null
+	p=$(promtool_bin) || skip "promtool not installed (make deps unpacks it into build/tools)"
+	"$p" check rules "$GX_ROOT/docs/examples/gx-alerts.yml"
+	(cd "$GX_ROOT/tests/fixtures" && "$p" test rules gx-alerts-test.yml)
+}
