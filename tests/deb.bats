@@ -304,8 +304,18 @@ fill_conf() {
 	compare divisions
 }
 
-@test "dpkg --purge removes the package, /etc/gx, /var/lib/gx, /var/log/gx and the gx user and group" {
+@test "installed again, gx keeps the edited gx.conf; dpkg -r keeps it and the user; --purge removes them and /var/lib/gx, /var/log/gx" {
 	need_install
+	fill_conf
+	uid=$(id -u gx)
+	dpkg -i "$DEB" >"$BATS_TEST_TMPDIR/again.log" 2>&1 || { cat "$BATS_TEST_TMPDIR/again.log"; false; }
+	grep -q '^PGHOST=127.0.0.1$' /etc/gx/gx.conf
+	[ "$(id -u gx)" = "$uid" ]
+	dpkg -r gx >"$BATS_TEST_TMPDIR/remove.log" 2>&1 || { cat "$BATS_TEST_TMPDIR/remove.log"; false; }
+	[ ! -e /usr/bin/gx-sync ]
+	grep -q '^PGHOST=127.0.0.1$' /etc/gx/gx.conf
+	getent passwd gx
+	[ -d /var/lib/gx ]
 	dpkg --purge gx >"$BATS_TEST_TMPDIR/purge.log" 2>&1 || { cat "$BATS_TEST_TMPDIR/purge.log"; false; }
 	rm -f "$BATS_FILE_TMPDIR/installed"
 	for p in /etc/gx /var/lib/gx /var/log/gx /usr/bin/gx-sync /usr/share/gx /lib/systemd/system/gx-sync.service; do
