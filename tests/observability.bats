@@ -158,3 +158,13 @@ promtool_bin() {
 	"$p" check rules "$GX_ROOT/docs/examples/gx-alerts.yml"
 	(cd "$GX_ROOT/tests/fixtures" && "$p" test rules gx-alerts-test.yml)
 }
+
+@test "status prints its table when the source is down, the lag unknown" {
+	appointments 2>/dev/null
+	GENIUS_DB_PASSWORD=wrong run --separate-stderr status
+	[ "$status" -eq 0 ]
+	[[ ${lines[0]} == entity*last*lag* ]]
+	line=$(grep '^appointments ' <<<"$output")
+	[[ $line =~ ^appointments\ +success\ +[0-9]+\ +[0-9]+\ +[0-9]{4}-[0-9-]+\ [0-9:.]+\ +-$ ]]
+	[[ $stderr == "status: the source did not answer, lag unknown: gx-extract: "* ]]
+}
