@@ -32,11 +32,6 @@ static int is_bool(enum cnf_key k)
 	return k == CNF_COMPRESS || k == CNF_SSL || k == CNF_SSL_VERIFY_SERVER_CERT;
 }
 
-const char *cnf_name(enum cnf_key k)
-{
-	return key_names[k];
-}
-
 /* The groups read: the stock client's shared ones, gx's own, and each
  * again with the suffix. */
 static int wanted_group(const struct cnf *c, const char *g)
@@ -199,14 +194,54 @@ static void read_dir(struct cnf *c, const char *dir, int depth)
 	buf_free(&path);
 }
 
+/* One line of a file, as read_file gives it (no newline). */
+int cnf_line(struct cnf *c, struct cnf_pos *at, char *line, char **inc, int *dir)
+{
+	char *p, *e, *v;
+
+	for (p = line; *p == ' ' || *p == '\t'; p++)
+		;
+	if (!*p || *p == '#' || *p == ';')
+		return 0;
+	if (*p == '!') {
+		*dir = !strncmp(p, "!includedir", 11);
+		if (!*dir && strncmp(p, "!include", 8))
+			bad(at->path, at->line, "unknown directive: ", p);
+		*inc = unquote(p + (*dir ? 11 : 8));
+		return 1;
+	}
+	if (*p == '[') {
+		if (!(e = strchr(p, ']')))
+			bad(at->path, at->line, "a group's name has no ']': ", p);
+		for (*e = '\0', p++; *p == ' ' || *p == '\t'; p++)
+			;
+		for (e = p + strlen(p); e > p && (e[-1] == ' ' || e[-1] == '\t'); )
+			*--e = '\0';
+		at->in = wanted_group(c, p);
+		at->any = 1;
+		return 0;
+	}
+	if (!at->any)
+		bad(at->path, at->line, "an option before any [group]: ", p);
+	if (!at->in)
+		return 0;
+	v = strchr(p, '=');
+	if (v)
+		*v++ = '\0';
+	for (e = p + strlen(p); e > p && (e[-1] == ' ' || e[-1] == '\t'); )
+		*--e = '\0';
+	set(c, at->path, at->line, p, v ? unquote(v) : NULL);
+	return 0;
+}
+
 static void read_file(struct cnf *c, const char *path, int depth)
 {
 	FILE *f;
-	char *line = NULL, *p, *e, *v;
+	char *line = NULL, *inc;
 	size_t cap = 0;
 	ssize_t len;
-	unsigned n = 0;
-	int in = 0, any = 0;
+	struct cnf_pos at = { .path = path };
+	int dir;
 
 	if (depth > 10)
 		gx_die(GX_EXIT_DATA, "%s: !include nested too deep", path);
@@ -215,45 +250,15 @@ static void read_file(struct cnf *c, const char *path, int depth)
 		       strerror(errno));
 	buf_addf(&c->files, "%s%s", c->files.len ? ", " : "", path);
 	while ((len = getline(&line, &cap, f)) >= 0) {
-		n++;
+		at.line++;
 		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 			line[--len] = '\0';
-		for (p = line; *p == ' ' || *p == '\t'; p++)
-			;
-		if (!*p || *p == '#' || *p == ';')
+		if (!cnf_line(c, &at, line, &inc, &dir))
 			continue;
-		if (*p == '!') {
-			int dir = !strncmp(p, "!includedir", 11);
-			if (!dir && strncmp(p, "!include", 8))
-				bad(path, n, "unknown directive: ", p);
-			v = unquote(p + (dir ? 11 : 8));
-			if (dir)
-				read_dir(c, v, depth + 1);
-			else
-				read_file(c, v, depth + 1);
-			continue;
-		}
-		if (*p == '[') {
-			if (!(e = strchr(p, ']')))
-				bad(path, n, "a group's name has no ']': ", p);
-			for (*e = '\0', p++; *p == ' ' || *p == '\t'; p++)
-				;
-			for (e = p + strlen(p); e > p && (e[-1] == ' ' || e[-1] == '\t'); )
-				*--e = '\0';
-			in = wanted_group(c, p);
-			any = 1;
-			continue;
-		}
-		if (!any)
-			bad(path, n, "an option before any [group]: ", p);
-		if (!in)
-			continue;
-		v = strchr(p, '=');
-		if (v)
-			*v++ = '\0';
-		for (e = p + strlen(p); e > p && (e[-1] == ' ' || e[-1] == '\t'); )
-			*--e = '\0';
-		set(c, path, n, p, v ? unquote(v) : NULL);
+		if (dir)
+			read_dir(c, inc, depth + 1);
+		else
+			read_file(c, inc, depth + 1);
 	}
 	if (ferror(f))
 		gx_die(GX_EXIT_DATA, "cannot read option file %s: %s", path,

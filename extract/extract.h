@@ -110,8 +110,18 @@ struct cnf {
 };
 /* Reads the files (dies with status 1 on a bad one). */
 void cnf_read(struct cnf *c, const struct cnf_files *f);
+/* Where a file is read: its path and line, and its [group] so far. */
+struct cnf_pos {
+	const char *path;
+	unsigned line;
+	int in, any;	/* in a group we read; after any group */
+};
+/* One line of an option file (no newline, changed in place), at *at: sets
+ * what it says in c and returns 0, or returns 1 for an !include (*dir: an
+ * !includedir) of the path *inc, which the caller reads. Dies with status
+ * 1, naming PATH:LINE, on a bad line. */
+int cnf_line(struct cnf *c, struct cnf_pos *at, char *line, char **inc, int *dir);
 void cnf_free(struct cnf *c);
-const char *cnf_name(enum cnf_key k);
 
 /* The source connection's command-line settings (their environment
  * spellings read by db_args_init), parsed by db_option. */
