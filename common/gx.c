@@ -51,6 +51,32 @@ static int json_logs(void)
 	return log_json;
 }
 
+/* A line of stderr as every message is written: "PROG: [LEVEL: ]TEXT", or
+ * a JSON object, with the time when timed. */
+static void log_line(gx_buf *line, const char *level, const char *text, int timed)
+{
+	if (json_logs()) {
+		buf_adds(line, "{");
+		if (timed) {
+			char ts[32];
+			struct timespec now;
+			struct tm tm;
+			clock_gettime(CLOCK_REALTIME, &now);
+			gmtime_r(&now.tv_sec, &tm);
+			strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
+			buf_addf(line, "\"time\":\"%s.%03ldZ\",", ts, now.tv_nsec / 1000000);
+		}
+		buf_addf(line, "\"program\":\"%s\",\"level\":\"%s\",\"message\":", gx_prog,
+			 level);
+		json_add_str(line, text, strlen(text));
+		buf_adds(line, "}\n");
+	} else {
+		buf_addf(line, "%s: %s%s%s\n", gx_prog,
+			 strcmp(level, "info") && strcmp(level, "error") ? level : "",
+			 strcmp(level, "info") && strcmp(level, "error") ? ": " : "", text);
+	}
+}
+
 static void vmsg(const char *level, const char *fmt, va_list ap)
 {
 	/* One line, built whole, so concurrent writers do not interleave. */
@@ -58,24 +84,62 @@ static void vmsg(const char *level, const char *fmt, va_list ap)
 	gx_buf line = GX_BUF_INIT;
 
 	vsnprintf(text, sizeof text, fmt, ap);
-	if (json_logs()) {
-		char ts[32];
-		struct timespec now;
-		struct tm tm;
-		clock_gettime(CLOCK_REALTIME, &now);
-		gmtime_r(&now.tv_sec, &tm);
-		strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
-		buf_addf(&line, "{\"time\":\"%s.%03ldZ\",\"program\":\"%s\",\"level\":\"%s\","
-			 "\"message\":", ts, now.tv_nsec / 1000000, gx_prog, level);
-		json_add_str(&line, text, strlen(text));
-		buf_adds(&line, "}\n");
-	} else {
-		buf_addf(&line, "%s: %s%s%s\n", gx_prog,
-			 strcmp(level, "info") && strcmp(level, "error") ? level : "",
-			 strcmp(level, "info") && strcmp(level, "error") ? ": " : "", text);
-	}
+	log_line(&line, level, text, 1);
 	fwrite(line.s, 1, line.len, stderr);
 	buf_free(&line);
+}
+
+static const int stop_sig[] = { SIGINT, SIGTERM, SIGHUP };
+static const char *const stop_name[] = { "SIGINT", "SIGTERM", "SIGHUP" };
+static char stop_msg[3][256];	/* made beforehand: a handler may only write(2) */
+
+static void on_stop(int sig)
+{
+	for (size_t i = 0; i < 3; i++)
+		if (stop_sig[i] == sig && write(STDERR_FILENO, stop_msg[i], strlen(stop_msg[i])))
+			break;
+	raise(sig);	/* SA_RESETHAND, SA_NODEFER: the default action, now */
+}
+
+void gx_handler_line(char *dst, size_t size, const char *fmt, ...)
+{
+	char text[512];
+	gx_buf line = GX_BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	log_line(&line, "error", text, 0);
+	snprintf(dst, size, "%s", line.s);
+	buf_free(&line);
+}
+
+void gx_catch_stops(const char *what)
+{
+	struct sigaction sa, old;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_stop;
+	sa.sa_flags = SA_RESETHAND | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < 3; i++) {
+		gx_handler_line(stop_msg[i], sizeof stop_msg[i], what, stop_name[i]);
+		/* A signal ignored on entry (nohup, a script's background job)
+		 * stays ignored, as for any well-behaved tool. */
+		if (!sigaction(stop_sig[i], NULL, &old) && old.sa_handler != SIG_IGN)
+			sigaction(stop_sig[i], &sa, NULL);
+	}
+}
+
+void gx_hold_stops(void)
+{
+	sigset_t s;
+
+	sigemptyset(&s);
+	for (size_t i = 0; i < 3; i++)
+		sigaddset(&s, stop_sig[i]);
+	sigprocmask(SIG_BLOCK, &s, NULL);
 }
 
 void gx_die(int status, const char *fmt, ...)
@@ -178,6 +242,16 @@ void *gx_realloc(void *p, size_t n)
 	return q;
 }
 
+void *gx_grow(void *p, size_t n, size_t *cap, size_t size)
+{
+	size_t c = n <= ((size_t)-1 - 48) / 3 ? (n + 16) * 3 / 2 : n;
+
+	if (c > (size_t)-1 / size)
+		gx_die(GX_EXIT_BUG, "out of memory (%zu elements of %zu bytes)", n, size);
+	*cap = c;
+	return gx_realloc(p, c * size);
+}
+
 char *gx_strndup(const char *s, size_t n)
 {
 	char *p = gx_malloc(n + 1);
@@ -203,6 +277,46 @@ FILE *gx_fopen_private(const char *path, const char *mode)
 	if (!(f = fdopen(fd, mode)))
 		close(fd);
 	return f;
+}
+
+void gx_read_file(gx_buf *b, const char *path, size_t max)
+{
+	FILE *f = fopen(path, "rb");
+	char blk[8192];
+	size_t n;
+
+	if (!f)
+		gx_die(GX_EXIT_DATA, "%s: cannot open: %s", path, strerror(errno));
+	while ((n = fread(blk, 1, sizeof blk, f)) > 0) {
+		buf_add(b, blk, n);
+		if (max && b->len > max)
+			gx_die(GX_EXIT_DATA, "%s: larger than %zu bytes", path, max);
+	}
+	if (ferror(f))
+		gx_die(GX_EXIT_DATA, "%s: read error: %s", path, strerror(errno));
+	fclose(f);
+}
+
+int gx_share_dir(gx_buf *b, const char *sub)
+{
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	size_t start = b->len;
+
+	if (n <= 0 || (size_t)n >= sizeof self - 1)
+		return -1;
+	self[n] = '\0';
+	*strrchr(self, '/') = '\0';
+	buf_addf(b, "%s/../%s", self, sub);
+	if (access(b->s + start, F_OK)) {
+		buf_setlen(b, start);
+		buf_addf(b, "%s/../share/gx/%s", self, sub);
+		if (access(b->s + start, F_OK)) {
+			buf_setlen(b, start);
+			buf_addf(b, "%s/../%s", self, sub);
+		}
+	}
+	return 0;
 }
 
 void gx_version(void)
@@ -276,18 +390,22 @@ double gx_clock(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+char gx_buf_empty[1];
+
 void buf_grow(gx_buf *b, size_t extra)
 {
 	size_t need = b->len + extra + 1;
 
-	if (need < b->len)
+	if (need <= b->len)
 		gx_die(GX_EXIT_BUG, "buffer size overflow");
 	if (need <= b->cap)
 		return;
 	size_t cap = b->cap ? b->cap : 64;
 	while (cap < need)
 		cap = cap > (size_t)-1 / 2 ? need : cap * 2;
-	b->s = gx_realloc(b->s, cap);
+	b->s = gx_realloc(b->cap ? b->s : NULL, cap);
+	if (!b->cap)
+		b->s[b->len] = '\0';
 	b->cap = cap;
 }
 
@@ -304,26 +422,34 @@ void buf_adds(gx_buf *b, const char *s)
 	buf_add(b, s, strlen(s));
 }
 
-void buf_addf(gx_buf *b, const char *fmt, ...)
+void buf_vaddf(gx_buf *b, const char *fmt, va_list ap)
 {
-	va_list ap;
+	va_list again;
 	int n;
 
-	va_start(ap, fmt);
+	va_copy(again, ap);
 	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
 	if (n < 0)
 		gx_die(GX_EXIT_BUG, "bad format");
 	buf_grow(b, (size_t)n);
-	va_start(ap, fmt);
-	vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
+	vsnprintf(b->s + b->len, (size_t)n + 1, fmt, again);
+	va_end(again);
 	b->len += (size_t)n;
+}
+
+void buf_addf(gx_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vaddf(b, fmt, ap);
+	va_end(ap);
 }
 
 void buf_free(gx_buf *b)
 {
-	free(b->s);
-	b->s = NULL;
+	if (b->cap)
+		free(b->s);
+	b->s = gx_buf_empty;
 	b->len = b->cap = 0;
 }

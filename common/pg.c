@@ -88,15 +88,15 @@ void gx_pg_run(PGconn *c, const char *sql)
 	PQclear(gx_pg_exec(c, sql));
 }
 
-static void add_quoted(gx_buf *b, const char *s, size_t n, char q)
+static void add_quoted(gx_buf *b, const char *s, size_t n)
 {
-	buf_addc(b, q);
+	buf_addc(b, '"');
 	for (size_t i = 0; i < n; i++) {
-		if (s[i] == q)
-			buf_addc(b, q);
+		if (s[i] == '"')
+			buf_addc(b, '"');
 		buf_addc(b, s[i]);
 	}
-	buf_addc(b, q);
+	buf_addc(b, '"');
 }
 
 void gx_pg_add_ident(gx_buf *b, const char *name)
@@ -104,15 +104,9 @@ void gx_pg_add_ident(gx_buf *b, const char *name)
 	const char *dot = strchr(name, '.');
 
 	if (dot) {
-		add_quoted(b, name, (size_t)(dot - name), '"');
+		add_quoted(b, name, (size_t)(dot - name));
 		buf_addc(b, '.');
 		name = dot + 1;
 	}
-	add_quoted(b, name, strlen(name), '"');
-}
-
-void gx_pg_add_literal(gx_buf *b, const char *s)
-{
-	/* standard_conforming_strings is on in every supported server. */
-	add_quoted(b, s, strlen(s), '\'');
+	add_quoted(b, name, strlen(name));
 }

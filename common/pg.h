@@ -21,7 +21,4 @@ const char *gx_pg_error(PGconn *c);
 /* Appends name as a quoted identifier; "schema.table" becomes
  * "schema"."table" (split at the first dot). */
 void gx_pg_add_ident(gx_buf *b, const char *name);
-/* Appends s as a quoted SQL string literal. */
-void gx_pg_add_literal(gx_buf *b, const char *s);
-
 #endif

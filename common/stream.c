@@ -16,6 +16,7 @@
 void reader_init(struct gx_reader *r, FILE *in, const char *name)
 {
 	memset(r, 0, sizeof *r);
+	r->line = r->keys = (gx_buf)GX_BUF_INIT;
 	r->in = in;
 	r->name = name;
 	r->max_line = GX_MAX_LINE_DEFAULT;
@@ -58,7 +59,8 @@ static size_t fill(struct gx_reader *r)
 	}
 }
 
-/* Reads one '\n'-terminated line into r->line (without the '\n').
+/* Reads one '\n'-terminated line into r->line (without the '\n', nor the
+ * '\r' of a CRLF line end: no consumer sees it).
  * Returns 0 at EOF with nothing read. A last line without '\n' is a
  * truncated write: refused. */
 static int read_line(struct gx_reader *r)
@@ -88,6 +90,8 @@ static int read_line(struct gx_reader *r)
 		r->bpos += take + (nl != NULL);
 		if (nl) {
 			r->lineno++;
+			if (r->line.len && r->line.s[r->line.len - 1] == '\r')
+				buf_setlen(&r->line, r->line.len - 1);
 			return 1;
 		}
 	}
@@ -235,23 +239,18 @@ static void parse_line(struct gx_reader *r)
 	jsmn_parser p;
 	int n;
 
-	if (len && js[len - 1] == '\r')
-		len--;	/* tolerate CRLF line ends */
 	if (memchr(js, '\0', len))
 		bad(r, "NUL byte in input");
 	for (;;) {
-		if (!r->ntok) {
-			r->ntok = 256;
-			r->tok = gx_malloc(r->ntok * sizeof(jsmntok_t));
-		}
+		if (!r->ntok)
+			r->tok = gx_grow(r->tok, 256, &r->ntok, sizeof(jsmntok_t));
 		jsmn_init(&p);
-		n = jsmn_parse(&p, js, len, r->tok, r->ntok);
+		n = jsmn_parse(&p, js, len, r->tok, (unsigned)r->ntok);
 		if (n != JSMN_ERROR_NOMEM)
 			break;
 		if (r->ntok > (1u << 28))
 			bad(r, "too many JSON values on one line");
-		r->ntok *= 2;
-		r->tok = gx_realloc(r->tok, r->ntok * sizeof(jsmntok_t));
+		r->tok = gx_grow(r->tok, r->ntok * 2, &r->ntok, sizeof(jsmntok_t));
 	}
 	if (n == JSMN_ERROR_INVAL)
 		bad(r, "invalid JSON");
@@ -277,10 +276,7 @@ static void parse_line(struct gx_reader *r)
 		const jsmntok_t *k = &t[i], *v = &t[i + 1];
 		struct gx_field *f;
 
-		if (r->nf == r->capf) {
-			r->capf = r->capf ? r->capf * 2 : 64;
-			r->f = gx_realloc(r->f, r->capf * sizeof *r->f);
-		}
+		GX_GROW(r->f, r->nf + 1, r->capf);
 		f = &r->f[r->nf++];
 		f->key = js + k->start;
 		f->klen = (size_t)(k->end - k->start);

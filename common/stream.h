@@ -32,7 +32,7 @@ struct gx_reader {
 	char *blk;
 	size_t bpos, blen, capf;
 	void *tok;
-	unsigned ntok;
+	size_t ntok;
 	gx_buf keys;
 };
 

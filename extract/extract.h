@@ -14,9 +14,9 @@ struct query {
 	int has_cursor;		/* an @cursor line was read */
 	char *cursor;		/* SQL expression, or NULL for `@cursor none` */
 	char **keys;		/* one or more SQL expressions */
-	size_t nkeys;
+	size_t nkeys, keys_cap;
 	char **wheres;		/* @where conditions, ANDed */
-	size_t nwheres;
+	size_t nwheres, wheres_cap;
 	char *head;		/* "SELECT [modifiers]" */
 	char *tail;		/* the select list onward, no trailing ';' */
 	const char *from;	/* in tail: its top-level FROM onward, or NULL */
@@ -33,7 +33,7 @@ struct after_val {
 
 struct after {
 	struct after_val *v;
-	size_t n;
+	size_t n, cap;
 	gx_buf json;		/* the array again, on one line, for the end marker */
 };
 

@@ -252,8 +252,6 @@ static char *entity_query(const char *name)
 {
 	const char *dir = getenv("GX_QUERIES");
 	gx_buf path = GX_BUF_INIT;
-	char exe[4096];
-	ssize_t n;
 
 	if (!*name || name[0] == '.' || strspn(name, "abcdefghijklmnopqrstuvwxyz"
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") != strlen(name))
@@ -262,20 +260,8 @@ static char *entity_query(const char *name)
 		buf_addf(&path, "%s/%s.sql", dir, name);
 		return path.s;
 	}
-	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n <= 0 || (size_t)n >= sizeof exe - 1)
+	if (gx_share_dir(&path, "extract/queries") < 0)
 		gx_die(GX_EXIT_DATA, "cannot find the binary's directory: set GX_QUERIES");
-	exe[n] = '\0';
-	*strrchr(exe, '/') = '\0';
-	buf_addf(&path, "%s/../extract/queries", exe);
-	if (access(path.s, F_OK)) {
-		buf_reset(&path);
-		buf_addf(&path, "%s/../share/gx/extract/queries", exe);
-		if (access(path.s, F_OK)) {
-			buf_reset(&path);
-			buf_addf(&path, "%s/../extract/queries", exe);
-		}
-	}
 	buf_addf(&path, "/%s.sql", name);
 	return path.s;
 }
@@ -406,47 +392,6 @@ static void print_describe(const struct query *q)
 	buf_free(&b);
 }
 
-/* SIGTERM, SIGINT, SIGHUP: one line, then death by the signal itself, so
- * that a shell or scheduler sees a killed job; never an end marker. The
- * lines are made beforehand, as gx_die would write them (without a time in
- * JSON): a handler may only write(2). */
-static const int stop_sig[] = { SIGTERM, SIGINT, SIGHUP };
-static char stop_msg[3][160];
-static size_t stop_len[3];
-
-static void stop(int sig)
-{
-	for (int i = 0; i < 3; i++)
-		if (stop_sig[i] == sig && write(STDERR_FILENO, stop_msg[i], stop_len[i]))
-			break;
-	raise(sig);	/* SA_RESETHAND: the default action, now */
-}
-
-static void catch_stop_signals(void)
-{
-	static const char *const name[] = { "SIGTERM", "SIGINT", "SIGHUP" };
-	const char *fmt = "%s: stopped by %s; no end marker written\n";
-	const char *log_format = getenv("GX_LOG_FORMAT");
-	struct sigaction sa, old;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = stop;
-	sa.sa_flags = SA_RESETHAND | SA_NODEFER;
-	sigemptyset(&sa.sa_mask);
-	if (log_format && !strcmp(log_format, "json"))
-		fmt = "{\"program\":\"%s\",\"level\":\"error\",\"message\":"
-		      "\"stopped by %s; no end marker written\"}\n";
-	for (int i = 0; i < 3; i++) {
-		int n = snprintf(stop_msg[i], sizeof stop_msg[i], fmt, gx_prog, name[i]);
-
-		stop_len[i] = n > 0 && (size_t)n < sizeof stop_msg[i] ?
-			      (size_t)n : strlen(stop_msg[i]);
-		/* A signal ignored on entry (nohup) stays ignored. */
-		if (!sigaction(stop_sig[i], NULL, &old) && old.sa_handler != SIG_IGN)
-			sigaction(stop_sig[i], &sa, NULL);
-	}
-}
-
 int main(int argc, char **argv)
 {
 	struct opts o;
@@ -461,7 +406,8 @@ int main(int argc, char **argv)
 	MYSQL *my;
 
 	gx_init(argv[0]);
-	catch_stop_signals();
+	/* never an end marker after a stop */
+	gx_catch_stops("stopped by %s; no end marker written");
 	parse_options(&o, argc, argv);
 	t0 = gx_clock();
 

@@ -28,7 +28,7 @@ struct bucket {
 struct band {
 	char from[20], *until;		/* from: "YYYY-MM-DD HH:00:00" */
 	struct bucket *b;
-	size_t nb;
+	size_t nb, cap;
 };
 
 static struct bucket *bucket_at(struct band *d, const char *hour)
@@ -36,7 +36,7 @@ static struct bucket *bucket_at(struct band *d, const char *hour)
 	for (size_t i = 0; i < d->nb; i++)
 		if (!strcmp(d->b[i].hour, hour))
 			return &d->b[i];
-	d->b = gx_realloc(d->b, (d->nb + 1) * sizeof *d->b);
+	GX_GROW(d->b, d->nb + 1, d->cap);
 	memset(&d->b[d->nb], 0, sizeof *d->b);
 	memcpy(d->b[d->nb].hour, hour, 13);
 	return &d->b[d->nb++];

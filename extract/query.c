@@ -99,13 +99,6 @@ static void trim(const char **s, size_t *n)
 		--*n;
 }
 
-static void *add_item(void *arr, size_t *n, size_t size)
-{
-	arr = gx_realloc(arr, (*n + 1) * size);
-	(*n)++;
-	return arr;
-}
-
 /* @key's value v[0..n): expressions split at the commas outside
  * parentheses. */
 static void parse_keys(struct query *q, const char *v, size_t n)
@@ -129,8 +122,8 @@ static void parse_keys(struct query *q, const char *v, size_t n)
 			trim(&k, &kn);
 			if (!kn)
 				gx_die(GX_EXIT_DATA, "%s: @key: empty expression", q->path);
-			q->keys = add_item(q->keys, &q->nkeys, sizeof *q->keys);
-			q->keys[q->nkeys - 1] = gx_strndup(k, kn);
+			GX_GROW(q->keys, q->nkeys + 1, q->keys_cap);
+			q->keys[q->nkeys++] = gx_strndup(k, kn);
 			from = i;
 		}
 		if (t == T_END)
@@ -168,31 +161,12 @@ static void directive(struct query *q, const char *c, size_t n)
 			gx_die(GX_EXIT_DATA, "%s: more than one @key line", q->path);
 		parse_keys(q, v, vn);
 	} else if (word_is(c, w, "where")) {
-		q->wheres = add_item(q->wheres, &q->nwheres, sizeof *q->wheres);
-		q->wheres[q->nwheres - 1] = gx_strndup(v, vn);
+		GX_GROW(q->wheres, q->nwheres + 1, q->wheres_cap);
+		q->wheres[q->nwheres++] = gx_strndup(v, vn);
 	} else {
 		gx_die(GX_EXIT_DATA, "%s: unknown directive @%.*s "
 		       "(known: @cursor, @key, @where)", q->path, (int)w, c);
 	}
-}
-
-static void read_file(gx_buf *b, const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char chunk[8192];
-	size_t n;
-
-	if (!f)
-		gx_die(GX_EXIT_DATA, "%s: %s", path, strerror(errno));
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-		buf_add(b, chunk, n);
-		if (b->len > MAX_QUERY_FILE)
-			gx_die(GX_EXIT_DATA, "%s: larger than %d bytes", path,
-			       MAX_QUERY_FILE);
-	}
-	if (ferror(f))
-		gx_die(GX_EXIT_DATA, "%s: %s", path, strerror(errno));
-	fclose(f);
 }
 
 void query_parse(struct query *q, const char *path, const char *s, size_t len)
@@ -359,9 +333,9 @@ void values_parse(struct after *a, const char *opt, const char *s)
 		struct after_val *v;
 		size_t j = i;
 
-		a->v = add_item(a->v, &a->n, sizeof *a->v);
-		v = &a->v[a->n - 1];
-		memset(v, 0, sizeof *v);
+		GX_GROW(a->v, a->n + 1, a->cap);
+		v = &a->v[a->n++];
+		*v = (struct after_val){ GX_NULL, GX_BUF_INIT };
 		if (a->n > 1)
 			buf_addc(&a->json, ',');
 		if (!strncmp(s + i, "null", 4)) {
@@ -379,7 +353,7 @@ void values_parse(struct after *a, const char *opt, const char *s)
 				bad_after("bad string");
 			v->type = GX_STR;
 			j++;
-			json_add_str(&a->json, v->text.s ? v->text.s : "", v->text.len);
+			json_add_str(&a->json, v->text.s, v->text.len);
 		} else {
 			while (s[j] && strchr("+-.eE0123456789", s[j]))
 				j++;
@@ -430,7 +404,7 @@ static void add_value(gx_buf *b, MYSQL *my, const struct after_val *v)
 	if (v->type == GX_NUM)
 		buf_add(b, v->text.s, v->text.len);
 	else
-		db_add_literal(b, my, v->text.s ? v->text.s : "", v->text.len);
+		db_add_literal(b, my, v->text.s, v->text.len);
 }
 
 /* (k1, k2, ...) > (K1, K2, ...) spelled out so that the server can use an
@@ -613,7 +587,7 @@ void query_load(struct query *q, const char *path)
 {
 	gx_buf b = GX_BUF_INIT;
 
-	read_file(&b, path);
-	query_parse(q, path, b.s ? b.s : "", b.len);
+	gx_read_file(&b, path, MAX_QUERY_FILE);
+	query_parse(q, path, b.s, b.len);
 	buf_free(&b);
 }

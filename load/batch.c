@@ -60,8 +60,6 @@ void reject(struct load *L, unsigned long line, const char *orig, size_t orig_le
 	    const char *sqlstate, const char *error, const char *column)
 {
 	L->n.rejected++;
-	while (orig_len && orig[orig_len - 1] == '\r')
-		orig_len--;	/* a CRLF line end is not part of the record */
 	if (L->rej.f) {
 		gx_buf *j = &L->rej.line;
 		buf_reset(j);

@@ -112,9 +112,7 @@ int copy_add(struct batch *b, const struct target *t, const struct gx_reader *r,
 	size_t off = b->text.len;
 	for (size_t i = 0; i < t->ncols; i++) {
 		if (add_value(&b->scratch, &b->text, &r->f[b->pos[i]]) < 0) {
-			b->text.len = off;
-			if (b->text.s)
-				b->text.s[off] = '\0';
+			buf_setlen(&b->text, off);
 			*why = "a string holds U+0000, which PostgreSQL text cannot store";
 			*sqlstate = "22021";	/* character_not_in_repertoire */
 			return -1;
@@ -123,12 +121,7 @@ int copy_add(struct batch *b, const struct target *t, const struct gx_reader *r,
 	}
 	buf_addf(&b->text, "%lu\n", r->lineno);
 
-	if (line_len && r->line.s[line_len - 1] == '\r')
-		line_len--;
-	if (b->n == b->cap) {
-		b->cap = b->cap ? b->cap * 2 : 1024;
-		b->rows = gx_realloc(b->rows, b->cap * sizeof *b->rows);
-	}
+	GX_GROW(b->rows, b->n + 1, b->cap);
 	b->rows[b->n++] = (struct row){ off, b->orig.len, line_len, r->lineno };
 	buf_add(&b->orig, r->line.s, line_len);
 	return 0;
@@ -183,9 +176,7 @@ void copy_keep_keys(gx_buf *kept, struct batch *b, const struct target *t,
 	for (size_t k = 0; k < t->nkeys; k++) {
 		const struct gx_field *f = reader_get(r, t->keys[k]);
 		if (!f || add_value(&b->scratch, kept, f) < 0) {
-			kept->len = off;	/* no key: no row to keep */
-			if (kept->s)
-				kept->s[off] = '\0';
+			buf_setlen(kept, off);	/* no key: no row to keep */
 			return;
 		}
 		buf_addc(kept, k + 1 < t->nkeys ? '\t' : '\n');

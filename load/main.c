@@ -193,6 +193,7 @@ int main(int argc, char **argv)
 	struct gx_reader r;
 	gx_buf end = GX_BUF_INIT;
 	unsigned long long timeout = 0;
+	size_t keys_cap = 0;
 	int ch, force = 0, insert = 0;
 
 	gx_init(argv[0]);
@@ -201,7 +202,7 @@ int main(int argc, char **argv)
 		switch (ch) {
 		case 't': L.t.table = optarg; break;
 		case 'k':
-			L.t.keys = gx_realloc(L.t.keys, (L.t.nkeys + 1) * sizeof *L.t.keys);
+			GX_GROW(L.t.keys, L.t.nkeys + 1, keys_cap);
 			L.t.keys[L.t.nkeys++] = optarg;
 			break;
 		case 'F': force = 1; break;

@@ -16,12 +16,8 @@
  * statement_timeout, with its clearer message, normally comes first. */
 #define GRACE 2
 
-static const int stops[] = { SIGINT, SIGTERM, SIGHUP };
-static const char *const stop_names[] = { "SIGINT", "SIGTERM", "SIGHUP" };
-
 /* Built before any signal can come: handlers only write(2) them. */
-static char stop_msg[3][128];
-static char alarm_msg[2][192];		/* [in_commit] */
+static char alarm_msg[2][256];		/* [in_commit] */
 static volatile sig_atomic_t in_commit;
 static int armed;
 
@@ -38,54 +34,23 @@ static void on_alarm(int sig)
 	_exit(GX_EXIT_SERVER);
 }
 
-/* SA_RESETHAND restored the default action, so the raise() delivered when
- * we return kills us with the signal: our caller sees what happened. */
-static void on_stop(int sig)
-{
-	for (size_t i = 0; i < 3; i++)
-		if (stops[i] == sig)
-			say(stop_msg[i]);
-	raise(sig);
-}
-
-static void handle(int sig, void (*fn)(int), int flags)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = fn;
-	sa.sa_flags = flags;
-	sigemptyset(&sa.sa_mask);
-	sigaction(sig, &sa, NULL);
-}
-
-static void handle_stops(void)
-{
-	struct sigaction old;
-
-	for (size_t i = 0; i < 3; i++) {
-		snprintf(stop_msg[i], sizeof stop_msg[i], "%s: interrupted by %s before "
-			 "COMMIT: nothing committed\n", gx_prog, stop_names[i]);
-		/* A signal our parent ignores (SIGINT for a script's background
-		 * job) stays ignored, as for any well-behaved tool. */
-		if (sigaction(stops[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
-			handle(stops[i], on_stop, SA_RESETHAND);
-	}
-}
-
 /* --timeout S: libpq gives up connecting after S s, PostgreSQL cancels a
  * statement after S s, and the watchdog ends us when the server says
  * nothing at all (a frozen server, a dead network) for S + GRACE s. */
 static void handle_timeout(const struct session *db)
 {
+	struct sigaction sa;
 	char v[32];
 
-	snprintf(alarm_msg[0], sizeof alarm_msg[0], "%s: PostgreSQL did not answer "
-		 "within %u s (--timeout): gave up, nothing committed\n", gx_prog, db->timeout);
-	snprintf(alarm_msg[1], sizeof alarm_msg[1], "%s: PostgreSQL did not answer "
-		 "COMMIT within %u s (--timeout): the load is committed whole or not "
-		 "at all\n", gx_prog, db->timeout);
-	handle(SIGALRM, on_alarm, 0);
+	gx_handler_line(alarm_msg[0], sizeof alarm_msg[0], "PostgreSQL did not answer "
+			"within %u s (--timeout): gave up, nothing committed", db->timeout);
+	gx_handler_line(alarm_msg[1], sizeof alarm_msg[1], "PostgreSQL did not answer "
+			"COMMIT within %u s (--timeout): the load is committed whole or not "
+			"at all", db->timeout);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_alarm;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
 	snprintf(v, sizeof v, "%u", db->timeout);
 	setenv("PGCONNECT_TIMEOUT", v, 1);	/* a conninfo's connect_timeout wins */
 }
@@ -106,7 +71,7 @@ void deadline_off(const struct session *db)
 
 void session_open(struct session *db, const char *conninfo)
 {
-	handle_stops();
+	gx_catch_stops("interrupted by %s before COMMIT: nothing committed");
 	if (db->timeout)
 		handle_timeout(db);
 	deadline(db);
@@ -164,13 +129,9 @@ void rollback(struct session *db)
  * status tells the truth about the data. */
 void session_commit(struct session *db)
 {
-	sigset_t s;
 	PGresult *r;
 
-	sigemptyset(&s);
-	for (size_t i = 0; i < 3; i++)
-		sigaddset(&s, stops[i]);
-	sigprocmask(SIG_BLOCK, &s, NULL);
+	gx_hold_stops();
 	in_commit = 1;
 	r = sql_try(db, "COMMIT");
 	deadline_off(db);

@@ -89,18 +89,11 @@ static const char *const history_shape[][2] = {
 
 static void run_file(PGconn *c, const char *path)
 {
-	FILE *f = fopen(path, "r");
 	gx_buf sql = GX_BUF_INIT;
-	char blk[8192];
-	size_t n;
 
-	if (!f)
-		gx_die(GX_EXIT_DATA, "%s: %s", path, strerror(errno));
-	while ((n = fread(blk, 1, sizeof blk, f)) > 0)
-		buf_add(&sql, blk, n);
-	fclose(f);
+	gx_read_file(&sql, path, 0);
 	gx_debug("applying %s", path);
-	PGresult *r = PQexec(c, sql.s ? sql.s : "");
+	PGresult *r = PQexec(c, sql.s);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
 		gx_die(GX_EXIT_SERVER, "%s: %s", path, gx_pg_error(c));
 	PQclear(r);
@@ -152,23 +145,8 @@ static void default_dir(gx_buf *b, const char *sub)
 		buf_addf(b, "%s/%s", home, sub);
 		return;
 	}
-	/* <dir of this binary>/../SUB, as in the source tree; when that does not
-	 * exist, <dir of this binary>/../share/gx/SUB (make install) */
-	char self[4096];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-	if (n <= 0)
+	if (gx_share_dir(b, sub) < 0)
 		gx_die(GX_EXIT_BUG, "cannot find my own path: use --ddl or GX_HOME");
-	self[n] = '\0';
-	*strrchr(self, '/') = '\0';
-	buf_addf(b, "%s/../%s", self, sub);
-	if (access(b->s, F_OK)) {
-		buf_reset(b);
-		buf_addf(b, "%s/../share/gx/%s", self, sub);
-		if (access(b->s, F_OK)) {
-			buf_reset(b);
-			buf_addf(b, "%s/../%s", self, sub);
-		}
-	}
 }
 
 static int cmd_init(int argc, char **argv)
@@ -176,7 +154,7 @@ static int cmd_init(int argc, char **argv)
 	static const struct option opts[] = { { "ddl", required_argument, 0, 'd' }, { 0 } };
 	gx_buf dir = GX_BUF_INIT, path = GX_BUF_INIT;
 	char **names = NULL;
-	size_t nn = 0;
+	size_t nn = 0, cap = 0;
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
@@ -193,7 +171,7 @@ static int cmd_init(int argc, char **argv)
 		size_t l = strlen(e->d_name);
 		if (l > 4 && !strcmp(e->d_name + l - 4, ".sql") &&
 		    strcmp(e->d_name, "sync_history.sql")) {
-			names = gx_realloc(names, (nn + 1) * sizeof *names);
+			GX_GROW(names, nn + 1, cap);
 			names[nn++] = gx_strdup(e->d_name);
 		}
 	}

@@ -420,6 +420,16 @@ fs_release() {
 	unchanged_then_converges
 }
 
+@test "SIGTERM under GX_LOG_FORMAT=json: the one line is JSON, as gx-extract's is" {
+	make_items
+	items 40 new | with_end >"$BATS_TEST_TMPDIR/s"
+	mid_load env GX_LOG_FORMAT=json gx-load --table load_f.item --key id --batch 10
+	kill -TERM "$load_pid"
+	finish_load
+	[ "$status" -eq 143 ]
+	[ "$(jq -c . <<<"${stderr_lines[*]}")" = '{"program":"gx-load","level":"error","message":"interrupted by SIGTERM before COMMIT: nothing committed"}' ]
+}
+
 @test "SIGINT mid-stream: killed by SIGINT (130), nothing committed; a SIGINT its parent ignores stays ignored" {
 	make_items
 	items 30 | with_end | gx-load --table load_f.item --key id

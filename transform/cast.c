@@ -386,7 +386,7 @@ static int conv_text(struct gx_map *m, struct map_col *c, gx_buf *out,
 		for (size_t i = 0; i < m->tmp.len; i++)
 			if (m->tmp.s[i])
 				m->tmp.s[w++] = m->tmp.s[i];
-		m->tmp.len = w;
+		buf_setlen(&m->tmp, w);
 		c->stripped++;
 		chars = utf8_chars(m->tmp.s, w);
 	}
@@ -399,7 +399,7 @@ static int conv_text(struct gx_map *m, struct map_col *c, gx_buf *out,
 		for (size_t k = 0; i < m->tmp.len; i++)
 			if (((unsigned char)m->tmp.s[i] & 0xC0) != 0x80 && k++ == (size_t)c->len)
 				break;
-		m->tmp.len = i;
+		buf_setlen(&m->tmp, i);
 		c->truncated++;
 	}
 	json_add_str(out, m->tmp.s, m->tmp.len);
@@ -607,10 +607,10 @@ static int index_record(struct gx_map *m, const struct gx_reader *r,
 	size_t found = 0;
 
 	if (m->npos < r->nf) {
-		m->pos = gx_realloc(m->pos, r->nf * sizeof *m->pos);
-		for (size_t i = m->npos; i < r->nf; i++)
+		size_t old = m->npos;
+		GX_GROW(m->pos, r->nf, m->npos);
+		for (size_t i = old; i < m->npos; i++)
 			m->pos[i] = -1;
-		m->npos = r->nf;
 	}
 	memset(m->val, 0, m->nkey * sizeof *m->val);
 	for (size_t i = 0; i < r->nf; i++) {

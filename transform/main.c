@@ -61,22 +61,10 @@ static noreturn void usage(void)
 /* The mapping file is small: read whole, refused past 1 MiB. */
 static void load_map(struct gx_map *m, const char *path)
 {
-	FILE *f = fopen(path, "rb");
 	gx_buf text = GX_BUF_INIT, err = GX_BUF_INIT;
-	char blk[8192];
-	size_t n;
 
-	if (!f)
-		gx_die(GX_EXIT_DATA, "%s: cannot open: %s", path, strerror(errno));
-	while ((n = fread(blk, 1, sizeof blk, f)) > 0) {
-		buf_add(&text, blk, n);
-		if (text.len > (1 << 20))
-			gx_die(GX_EXIT_DATA, "%s: larger than 1 MiB: not a mapping file", path);
-	}
-	if (ferror(f))
-		gx_die(GX_EXIT_DATA, "%s: read error: %s", path, strerror(errno));
-	fclose(f);
-	if (map_parse(m, text.s ? text.s : "", text.len, path, &err))
+	gx_read_file(&text, path, 1 << 20);
+	if (map_parse(m, text.s, text.len, path, &err))
 		gx_die(GX_EXIT_DATA, "%s", err.s);
 	buf_free(&text);
 	buf_free(&err);
@@ -123,7 +111,7 @@ static const char *member(const struct gx_reader *r, const char *key, gx_buf *b)
 		buf_reset(b);
 		buf_add(b, f->val, f->vlen);
 	}
-	return b->s ? b->s : "";
+	return b->s;
 }
 
 /* Dies naming both zones and how to choose: the server's zone where
@@ -197,8 +185,6 @@ static void reject(struct run *run, const struct gx_reader *r,
 
 	run->rejected++;
 	if (run->rejects) {
-		while (n && r->line.s[n - 1] == '\r')
-			n--;
 		buf_reset(&run->line);
 		buf_addf(&run->line, "{\"line\":%lu,\"column\":", r->lineno);
 		json_add_str(&run->line, rej->column.s, rej->column.len);
@@ -343,8 +329,6 @@ int main(int argc, char **argv)
 				check_zone(&r, &zn);
 				continue;
 			}
-			while (n && r.line.s[n - 1] == '\r')
-				n--;
 			if (at_end) {
 				buf_add(&tail, r.line.s, n);
 				buf_addc(&tail, '\n');

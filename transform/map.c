@@ -28,14 +28,9 @@ static int fail(struct parser *p, const char *fmt, ...)
 {
 	va_list ap;
 	gx_buf why = GX_BUF_INIT;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	buf_grow(&why, n > 0 ? (size_t)n : 0);
-	va_start(ap, fmt);
-	vsnprintf(why.s, (size_t)n + 1, fmt, ap);
+	buf_vaddf(&why, fmt, ap);
 	va_end(ap);
 	buf_reset(p->err);
 	if (p->line)
@@ -138,7 +133,7 @@ static size_t key_index(struct gx_map *m, const char *s, size_t n)
 	for (size_t i = 0; i < m->nkey; i++)
 		if (m->key[i].len == n && !memcmp(m->key[i].name, s, n))
 			return i;
-	m->key = gx_realloc(m->key, (m->nkey + 1) * sizeof *m->key);
+	GX_GROW(m->key, m->nkey + 1, m->key_cap);
 	m->key[m->nkey].name = gx_strndup(s, n);
 	m->key[m->nkey].len = n;
 	m->key[m->nkey].read = 0;
@@ -400,7 +395,7 @@ static int parse_column(struct parser *p, const struct tok *t, size_t nt)
 				    m->col[i].target, m->col[i].line);
 	if (nt < 2)
 		return fail(p, "target '%.*s' needs a type", (int)t[0].n, t[0].s);
-	m->col = gx_realloc(m->col, (m->ncol + 1) * sizeof *m->col);
+	GX_GROW(m->col, m->ncol + 1, m->col_cap);
 	c = &m->col[m->ncol++];
 	memset(c, 0, sizeof *c);
 	c->target = gx_strndup(t[0].s, t[0].n);
@@ -439,7 +434,7 @@ static int parse_column(struct parser *p, const struct tok *t, size_t nt)
 				buf_free(&list);
 				return fail(p, "else=: an empty or control key in the list");
 			}
-			c->alt = gx_realloc(c->alt, (c->nalt + 1) * sizeof *c->alt);
+			GX_GROW(c->alt, c->nalt + 1, c->alt_cap);
 			c->alt[c->nalt] = key_index(m, s + i, k - i);
 			m->key[c->alt[c->nalt++]].read = 1;
 			i = k + 1;

@@ -33,7 +33,7 @@ struct map_col {
 	int scale;		/* numeric scale */
 	size_t src;		/* index into gx_map.key */
 	size_t *alt;		/* else=: indexes into gx_map.key */
-	size_t nalt;
+	size_t nalt, alt_cap;
 	unsigned not_null : 1, drop : 1, empty_null : 1, nul_strip : 1,
 		 truncate : 1, round : 1, has_def : 1;
 	enum zero_rule zero;
@@ -50,9 +50,9 @@ struct map_key {
 
 struct gx_map {
 	struct map_col *col;
-	size_t ncol;
+	size_t ncol, col_cap;
 	struct map_key *key;
-	size_t nkey, nread;
+	size_t nkey, key_cap, nread;
 	char *source_tz;
 	int source_tz_override;	/* "@source-tz ZONE override" */
 	int unknown_reject, missing_null;

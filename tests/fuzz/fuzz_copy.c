@@ -191,10 +191,7 @@ static void check_row(const struct gx_reader *r, size_t row)
 	static size_t nv;
 	char line[32];
 
-	if (nv < T.ncols) {
-		v = gx_realloc(v, T.ncols * sizeof *v);
-		nv = T.ncols;
-	}
+	GX_GROW(v, T.ncols, nv);
 	for (size_t c = 0; c < T.ncols; c++)
 		if (!(v[c] = member(r, T.cols[c], T.collen[c])))
 			abort();
