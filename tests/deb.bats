@@ -4,8 +4,8 @@
 # file's temporary directory; its contents are read with dpkg-deb (and
 # lintian, when installed). As root, the .deb is then installed with dpkg -i,
 # a sync runs as cron runs it (the gx user, an empty environment but PATH,
-# HOME, LOGNAME and SHELL, the settings from /etc/gx/gx.conf) against the
-# private servers, the target is compared with the source, and the package
+# HOME, LOGNAME and SHELL; the settings in /etc/gx/gx.conf, which the
+# scripts read themselves) against the private servers, the target is compared with the source, and the package
 # is purged: the machine is left as it was. Not root, or with a gx user or
 # package already there, the install tests are skipped and say why.
 
@@ -86,32 +86,36 @@ as_cron() {
 # The command of docs/packaging.md's /etc/cron.d/gx line (after the five
 # time fields and the user).
 cron_command() {
-	awk '$6 == "gx" && $7 == "set" { $1 = $2 = $3 = $4 = $5 = $6 = ""; sub(/^ +/, ""); print; exit }' \
+	awk '$6 == "gx" && $7 == "exec" { $1 = $2 = $3 = $4 = $5 = $6 = ""; sub(/^ +/, ""); print; exit }' \
 		"$GX_ROOT/docs/packaging.md"
 }
 
-# fill_conf: the sandbox's settings in /etc/gx/gx.conf, as an operator
-# writes them (no password there; the password files readable by gx only).
+# fill_conf: the sandbox's settings in /etc/gx/gx.conf, before its first
+# [section], as an operator writes them (no password there: the password
+# files are readable by gx only).
 fill_conf() {
 	local sec=$BATS_FILE_TMPDIR/secrets
-	if grep -q '^PGHOST=' /etc/gx/gx.conf; then
+	if grep -q '^PGHOST' /etc/gx/gx.conf; then
 		return 0
 	fi
 	install -d -o gx -g gx -m 700 "$sec"
 	install -o gx -g gx -m 600 "$GX_SB/genius.cnf" "$GX_SB/pgpass" "$sec"
-	cat >>/etc/gx/gx.conf <<-EOF
-		GENIUS_DB_HOST=127.0.0.1
-		GENIUS_DB_PORT=$GENIUS_DB_PORT
-		GENIUS_DB_NAME=genius
-		GENIUS_DB_USER=genius
-		GENIUS_DB_OPTION_FILE=$sec/genius.cnf
-		PGHOST=127.0.0.1
-		PGPORT=$PGPORT
-		PGDATABASE=$PGDATABASE
-		PGUSER=$PGUSER
-		PGPASSFILE=$sec/pgpass
-		GX_REJECTS_DIR=/var/lib/gx/rejects
-	EOF
+	{
+		printf '%s\n' "GENIUS_DB_HOST = 127.0.0.1" "GENIUS_DB_PORT = $GENIUS_DB_PORT" \
+			"GENIUS_DB_NAME = genius" "GENIUS_DB_USER = genius" \
+			"GENIUS_DB_OPTION_FILE = $sec/genius.cnf" \
+			"PGHOST = 127.0.0.1" "PGPORT = $PGPORT" "PGDATABASE = $PGDATABASE" \
+			"PGUSER = $PGUSER" "PGPASSFILE = $sec/pgpass" \
+			"rejects-dir = /var/lib/gx/rejects"
+		cat /etc/gx/gx.conf
+	} >"$BATS_FILE_TMPDIR/gx.conf"
+	cat "$BATS_FILE_TMPDIR/gx.conf" >/etc/gx/gx.conf
+}
+
+# The warehouse settings for gx-state, which reads no settings file.
+pg_env() {
+	printf '%s\n' PGHOST=127.0.0.1 "PGPORT=$PGPORT" "PGDATABASE=$PGDATABASE" "PGUSER=$PGUSER" \
+		"PGPASSFILE=$BATS_FILE_TMPDIR/secrets/pgpass"
 }
 
 @test "make deb builds gx_VERSION_ARCH.deb outside the tree and leaves no build files in debian/" {
@@ -155,8 +159,10 @@ fill_conf() {
 		has "-rw-r--r-- /usr/share/doc/gx/examples/${f##*/}"
 	done
 	has "-rw-r--r-- /etc/gx/gx.conf"
+	for f in "$GX_ROOT"/docs/examples/*.service "$GX_ROOT"/docs/examples/*.timer; do
+		has "-rw-r--r-- /lib/systemd/system/${f##*/}"
+	done
 	has "-rw-r--r-- /lib/systemd/system/gx-sync.service"
-	has "-rw-r--r-- /lib/systemd/system/gx-sync.timer"
 	dpkg-deb -e "$DEB" "$BATS_TEST_TMPDIR/control"
 	[ "$(cat "$BATS_TEST_TMPDIR/control/conffiles")" = /etc/gx/gx.conf ]
 	# nothing of the sandbox, the demo or the tests
@@ -169,36 +175,32 @@ fill_conf() {
 	done
 }
 
-@test "the packaged units run /usr/bin/gx-sync all with /etc/gx/gx.conf, and name nothing of /opt/gx" {
+@test "the packaged units run /usr/bin/gx-sync from /var/lib/gx, without EnvironmentFile=, and name nothing of /opt/gx" {
 	x=$BATS_TEST_TMPDIR/x
 	dpkg-deb -x "$DEB" "$x"
 	u=$x/lib/systemd/system
 	grep -qx 'ExecStart=/usr/bin/gx-sync all --jobs 4 --keep-going' "$u/gx-sync.service"
-	grep -qx 'EnvironmentFile=/etc/gx/gx.conf' "$u/gx-sync.service"
 	grep -qx 'User=gx' "$u/gx-sync.service"
-	grep -qx 'WorkingDirectory=/var/lib/gx' "$u/gx-sync.service"
-	run grep -n '/opt/gx\|/etc/gx/env' "$u/gx-sync.service" "$u/gx-sync.timer"
-	[ "$status" -eq 1 ]
-	# everything else as in docs/examples
-	diff <(grep -v '^#\|^ExecStart=\|^EnvironmentFile=\|^Documentation=\|^WorkingDirectory=' \
-		"$GX_ROOT/docs/examples/gx-sync.service") \
-		<(grep -v '^#\|^ExecStart=\|^EnvironmentFile=\|^Documentation=\|^WorkingDirectory=' "$u/gx-sync.service")
-	diff <(grep -v '^#' "$GX_ROOT/docs/examples/gx-sync.timer") <(grep -v '^#' "$u/gx-sync.timer")
+	ign='^#\|^ExecStart=\|^EnvironmentFile=\|^Documentation=\|^WorkingDirectory='
+	for f in "$GX_ROOT"/docs/examples/*.service "$GX_ROOT"/docs/examples/*.timer; do
+		p=$u/${f##*/}
+		run grep -n '/opt/gx\|/etc/gx/env\|^EnvironmentFile=' "$p"
+		[ "$status" -eq 1 ] || { echo "$p: $output"; false; }
+		if grep -q '^ExecStart=' "$f"; then
+			grep -q '^ExecStart=/usr/bin/gx-sync ' "$p"
+			grep -qx 'WorkingDirectory=/var/lib/gx' "$p"
+		fi
+		# everything else as in docs/examples
+		diff <(grep -v "$ign" "$f") <(grep -v "$ign" "$p")
+	done
 }
 
-@test "gx.conf: every setting of docs/examples/gx.env, commented out; sh reads it once uncommented" {
-	c=$GX_ROOT/debian/gx.conf
-	run grep -v '^#\|^$' "$c"
+@test "gx.conf is docs/examples/gx.conf, a conffile that sets nothing until edited" {
+	x=$BATS_TEST_TMPDIR/x
+	dpkg-deb -x "$DEB" "$x"
+	cmp "$x/etc/gx/gx.conf" "$GX_ROOT/docs/examples/gx.conf"
+	run grep -v '^[[:space:]]*#\|^[[:space:]]*$\|^\[[a-z_]*\]$' "$x/etc/gx/gx.conf"
 	[ -z "$output" ]
-	while read -r k; do
-		grep -q "^#$k=" "$c" || { echo "gx.conf does not name $k"; false; }
-	done < <(sed -n 's/^\([A-Z_]*\)=.*/\1/p' "$GX_ROOT/docs/examples/gx.env")
-	sed 's/^#\([A-Z][A-Z_]*=\)/\1/' "$c" >"$BATS_TEST_TMPDIR/on.conf"
-	# shellcheck disable=SC2016 # the inner sh expands them
-	run env -i /bin/sh -c 'set -a && . "$1" && set +a && env' _ "$BATS_TEST_TMPDIR/on.conf"
-	[ "$status" -eq 0 ]
-	[[ $output == *$'\nPGHOST=warehouse.internal\n'* ]]
-	[[ $output == *$'\nGENIUS_DB_OPTION_FILE=/etc/gx/genius.cnf\n'* ]]
 }
 
 @test "lintian finds no error in the .deb (its warnings are printed as notes)" {
@@ -233,7 +235,7 @@ fill_conf() {
 	[ "$shell" = /usr/sbin/nologin ]
 	getent group gx
 	[ "$(stat -c '%U:%G %a' /var/lib/gx /var/log/gx)" = "gx:gx 750"$'\n'"gx:gx 750" ]
-	cmp /etc/gx/gx.conf "$GX_ROOT/debian/gx.conf"
+	cmp /etc/gx/gx.conf "$GX_ROOT/docs/examples/gx.conf"
 	[ "$(dpkg-query -W -f='${Conffiles}' gx | awk '{ print $1 }')" = /etc/gx/gx.conf ]
 	[ -f /lib/systemd/system/gx-sync.service ]
 	run find /etc/systemd -name 'gx-sync*'
@@ -247,12 +249,14 @@ fill_conf() {
 	fi
 }
 
-@test "as cron runs it (user gx, PATH=/usr/bin:/bin, /etc/gx/gx.conf): init, every entity, a delta, exit 4 when busy; target equals source" {
+@test "as cron runs it (user gx, PATH=/usr/bin:/bin, the settings in /etc/gx/gx.conf): every entity, a delta, exit 4 when busy; target equals source" {
 	need_install
 	cmd=$(cron_command)
 	[[ $cmd == *"gx-sync all "* ]]
 	fill_conf
-	run as_cron 'set -a && . /etc/gx/gx.conf && set +a && exec gx-state init'
+	# gx-state reads no settings file: the warehouse's settings in its environment
+	mapfile -t pg < <(pg_env)
+	run runuser -u gx -- env -i PATH=/usr/bin:/bin HOME=/var/lib/gx "${pg[@]}" gx-state init
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ $output == *"/usr/bin/../share/gx/load/ddl"* ]]
@@ -291,29 +295,26 @@ fill_conf() {
 	need_install
 	fill_conf
 	ln -sfn /usr/share/gx "$BATS_FILE_TMPDIR/opt-gx"
-	# the environment of the image (Debian's PATH, the Dockerfile's ENV) and
-	# the settings of the CronJob's Secret
-	# shellcheck disable=SC2016 # the inner sh expands them
+	mapfile -t pg < <(pg_env)
+	# the environment of the image (Debian's PATH, the Dockerfile's ENV), the
+	# settings from the CronJob's Secret, the image's gx.conf setting nothing
 	run runuser -u gx -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-		HOME=/var/lib/gx GX_HOME=/usr/share/gx GX_REJECTS_DIR=/var/lib/gx/rejects \
-		/bin/sh -c 'set -a && . /etc/gx/gx.conf && set +a && exec "$1" --full' _ \
-		"$BATS_FILE_TMPDIR/opt-gx/scripts/divisions"
+		HOME=/var/lib/gx GX_HOME=/usr/share/gx GX_REJECTS_DIR=/var/lib/gx/rejects GX_CONFIG=none \
+		GENIUS_DB_HOST=127.0.0.1 GENIUS_DB_PORT="$GENIUS_DB_PORT" GENIUS_DB_NAME=genius \
+		GENIUS_DB_USER=genius GENIUS_DB_OPTION_FILE="$BATS_FILE_TMPDIR/secrets/genius.cnf" \
+		"${pg[@]}" "$BATS_FILE_TMPDIR/opt-gx/scripts/divisions" --full
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "$(gx_last_run "sync_type || ' ' || status")" = "divisions success" ]
 	compare divisions
 }
 
-@test "installed again, gx keeps the edited gx.conf; dpkg -r keeps it and the user; --purge removes them and /var/lib/gx, /var/log/gx" {
+@test "dpkg -r keeps the edited gx.conf and the gx user; --purge removes them, /var/lib/gx and /var/log/gx" {
 	need_install
 	fill_conf
-	uid=$(id -u gx)
-	dpkg -i "$DEB" >"$BATS_TEST_TMPDIR/again.log" 2>&1 || { cat "$BATS_TEST_TMPDIR/again.log"; false; }
-	grep -q '^PGHOST=127.0.0.1$' /etc/gx/gx.conf
-	[ "$(id -u gx)" = "$uid" ]
 	dpkg -r gx >"$BATS_TEST_TMPDIR/remove.log" 2>&1 || { cat "$BATS_TEST_TMPDIR/remove.log"; false; }
 	[ ! -e /usr/bin/gx-sync ]
-	grep -q '^PGHOST=127.0.0.1$' /etc/gx/gx.conf
+	grep -q '^PGHOST = 127.0.0.1$' /etc/gx/gx.conf
 	getent passwd gx
 	[ -d /var/lib/gx ]
 	dpkg --purge gx >"$BATS_TEST_TMPDIR/purge.log" 2>&1 || { cat "$BATS_TEST_TMPDIR/purge.log"; false; }
