@@ -280,7 +280,27 @@ static int set_enum(struct parser *p, const char *opt, const char *v,
 	return fail(p, "%s takes %s or %s", opt, names[0], names[1]);
 }
 
-/* Options after the type, in any order; each at most once. */
+/* The options after the type, in any order, each at most once. A flag
+ * takes no value; the others need one, decoded into p->val, but default=,
+ * which set_default reads as written. */
+enum opt {
+	OPT_FROM, OPT_NOT_NULL, OPT_ZERO, OPT_EMPTY, OPT_NUL, OPT_ELSE, OPT_DEFAULT,
+	OPT_DROP, OPT_ROUND, OPT_LONG, OPT_TRUE, OPT_FALSE, OPT_N
+};
+enum opt_value { VALUE, FLAG, AS_WRITTEN };
+static const struct {
+	const char *name;
+	enum opt_value value;
+} options[OPT_N] = {
+	[OPT_FROM] = { "from", VALUE },		[OPT_NOT_NULL] = { "not-null", FLAG },
+	[OPT_ZERO] = { "zero", VALUE },		[OPT_EMPTY] = { "empty", VALUE },
+	[OPT_NUL] = { "nul", VALUE },		[OPT_ELSE] = { "else", VALUE },
+	[OPT_DEFAULT] = { "default", AS_WRITTEN }, [OPT_DROP] = { "drop", FLAG },
+	[OPT_ROUND] = { "round", FLAG },	[OPT_LONG] = { "long", VALUE },
+	[OPT_TRUE] = { "true", VALUE },		[OPT_FALSE] = { "false", VALUE },
+};
+#define OPT(o) (1u << (o))
+
 static int parse_options(struct parser *p, struct map_col *c,
 			 const struct tok *t, size_t nt, struct tok *from,
 			 struct tok *alt, int *zero_set)
@@ -290,87 +310,87 @@ static int parse_options(struct parser *p, struct map_col *c,
 	static const char *const longs[] = { "reject", "truncate", NULL, NULL };
 	static const char *const empties[] = { "keep", "null", NULL, NULL };
 	unsigned seen = 0;
-	static const char *const opts[] = {
-		"from", "not-null", "zero", "empty", "nul", "else", "default",
-		"drop", "round", "long", "true", "false", NULL
-	};
 
 	for (size_t i = 0; i < nt; i++) {
 		const char *eq = memchr(t[i].s, '=', t[i].n);
 		size_t nl = eq ? (size_t)(eq - t[i].s) : t[i].n;
 		struct tok v = { eq ? eq + 1 : NULL, eq ? t[i].n - nl - 1 : 0 };
-		int k, e;
+		enum opt k;
+		int e;
 
-		for (k = 0; opts[k]; k++)
-			if (strlen(opts[k]) == nl && !memcmp(opts[k], t[i].s, nl))
+		for (k = 0; k < OPT_N; k++)
+			if (strlen(options[k].name) == nl && !memcmp(options[k].name, t[i].s, nl))
 				break;
-		if (!opts[k])
+		if (k == OPT_N)
 			return fail(p, "unknown option '%.*s'", (int)t[i].n, t[i].s);
-		if (seen & 1u << k)
-			return fail(p, "option %s given twice", opts[k]);
-		seen |= 1u << k;
-		int flag = k == 1 || k == 7 || k == 8;
-		if (flag && eq)
-			return fail(p, "option %s takes no value", opts[k]);
-		if (!flag && (!eq || v.n == 0))
-			return fail(p, "option %s needs a value: %s=...", opts[k], opts[k]);
-		if (!flag && k != 6 && value(p, opts[k], v))
+		const char *name = options[k].name;
+		if (seen & OPT(k))
+			return fail(p, "option %s given twice", name);
+		seen |= OPT(k);
+		if (options[k].value == FLAG && eq)
+			return fail(p, "option %s takes no value", name);
+		if (options[k].value != FLAG && (!eq || v.n == 0))
+			return fail(p, "option %s needs a value: %s=...", name, name);
+		if (options[k].value == VALUE && value(p, name, v))
 			return -1;
 		switch (k) {
-		case 0: *from = v; break;
-		case 1: c->not_null = 1; break;
-		case 2:
+		case OPT_FROM: *from = v; break;
+		case OPT_NOT_NULL: c->not_null = 1; break;
+		case OPT_ZERO:
 			if (set_enum(p, "zero=", p->val.s, zeros, &e))
 				return -1;
 			c->zero = (enum zero_rule)e;
 			*zero_set = 1;
 			break;
-		case 3:
+		case OPT_EMPTY:
 			if (set_enum(p, "empty=", p->val.s, empties, &e))
 				return -1;
 			c->empty_null = e == 1;
 			break;
-		case 4:
+		case OPT_NUL:
 			if (set_enum(p, "nul=", p->val.s, nuls, &e))
 				return -1;
 			c->nul_strip = e == 1;
 			break;
-		case 5: *alt = v; break;
-		case 6:
+		case OPT_ELSE: *alt = v; break;
+		case OPT_DEFAULT:
 			if (set_default(p, c, v))
 				return -1;
 			break;
-		case 7: c->drop = 1; break;
-		case 8: c->round = 1; break;
-		case 9:
+		case OPT_DROP: c->drop = 1; break;
+		case OPT_ROUND: c->round = 1; break;
+		case OPT_LONG:
 			if (set_enum(p, "long=", p->val.s, longs, &e))
 				return -1;
 			c->truncate = e == 1;
 			break;
-		case 10:
+		case OPT_TRUE:
 			if (words(p, "true", &c->yes))
 				return -1;
 			break;
-		case 11:
+		case OPT_FALSE:
 			if (words(p, "false", &c->no))
 				return -1;
+			break;
+		case OPT_N:
 			break;
 		}
 	}
 	/* What the options mean for this type. */
-	if (c->drop && (seen & ~(1u << 0 | 1u << 7)))
+	if (c->drop && (seen & ~(OPT(OPT_FROM) | OPT(OPT_DROP))))
 		return fail(p, "drop takes no option but from=");
-	if ((seen & 1u << 2) && c->type != COL_DATE && c->type != COL_TIMESTAMPTZ && !is_text(c))
+	if ((seen & OPT(OPT_ZERO)) && c->type != COL_DATE && c->type != COL_TIMESTAMPTZ &&
+	    !is_text(c))
 		return fail(p, "zero= is only for date, timestamptz and text types");
-	if ((seen & 1u << 2) && c->zero == ZERO_KEEP && !is_text(c))
+	if ((seen & OPT(OPT_ZERO)) && c->zero == ZERO_KEEP && !is_text(c))
 		return fail(p, "zero=keep is only for text types: PostgreSQL has no zero date");
-	if ((seen & 1u << 4) && !is_text(c))
+	if ((seen & OPT(OPT_NUL)) && !is_text(c))
 		return fail(p, "nul= is only for text and varchar");
-	if ((seen & 1u << 8) && c->type != COL_NUMERIC)
+	if ((seen & OPT(OPT_ROUND)) && c->type != COL_NUMERIC)
 		return fail(p, "round is only for numeric");
-	if ((seen & 1u << 9) && c->type != COL_VARCHAR)
+	if ((seen & OPT(OPT_LONG)) && c->type != COL_VARCHAR)
 		return fail(p, "long= is only for varchar(n)");
-	if ((seen & (1u << 10 | 1u << 11)) && c->type != COL_BOOLEAN)
+	if ((seen & (OPT(OPT_TRUE) | OPT(OPT_FALSE))) && c->type != COL_BOOLEAN)
 		return fail(p, "true= and false= are only for boolean");
 	for (size_t i = 0; c->yes.s && i < c->yes.len; i += strlen(c->yes.s + i) + 1)
 		if (word_in(&c->no, c->yes.s + i, strlen(c->yes.s + i)))
