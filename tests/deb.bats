@@ -5,9 +5,10 @@
 # lintian, when installed). As root, the .deb is then installed with dpkg -i,
 # a sync runs as cron runs it (the gx user, an empty environment but PATH,
 # HOME, LOGNAME and SHELL; the settings in /etc/gx/gx.conf, which the
-# scripts read themselves) against the private servers, the target is compared with the source, and the package
-# is purged: the machine is left as it was. Not root, or with a gx user or
-# package already there, the install tests are skipped and say why.
+# scripts read themselves) against the private servers, the target is
+# compared with the source, and the package is purged: the machine is left
+# as it was. Not root, or with a gx user or package already there, the
+# install tests are skipped and say why.
 
 bats_require_minimum_version 1.5.0
 load helpers
