@@ -4,7 +4,7 @@
 # file's temporary directory; its contents are read with dpkg-deb (and
 # lintian, when installed). As root, the .deb is then installed with dpkg -i,
 # a sync runs as cron runs it (the gx user, an empty environment but PATH,
-# HOME, LOGNAME and SHELL; the settings in /etc/gx/gx.conf, which the
+# HOME, LOGNAME and SHELL; the settings in the gx user's gx.conf, which the
 # scripts read themselves) against the private servers, the target is
 # compared with the source, and the package is purged: the machine is left
 # as it was. Not root, or with a gx user or package already there, the
@@ -91,26 +91,27 @@ cron_command() {
 		"$GX_ROOT/docs/packaging.md"
 }
 
-# fill_conf: the sandbox's settings in /etc/gx/gx.conf, before its first
-# [section], as an operator writes them (no password there: the password
-# files are readable by gx only).
+# fill_conf: the sandbox's settings in the gx user's own settings file,
+# ~gx/.config/gx/gx.conf, which the scripts read after /etc/gx/gx.conf, as
+# an operator writes them (no password there: the password files are
+# readable by gx only). Not in /etc/gx/gx.conf: suites running at the same
+# time as root with an empty environment would read that one too.
 fill_conf() {
-	local sec=$BATS_FILE_TMPDIR/secrets
-	if grep -q '^PGHOST' /etc/gx/gx.conf; then
+	local sec=$BATS_FILE_TMPDIR/secrets conf=/var/lib/gx/.config/gx/gx.conf
+	if [ -e "$conf" ]; then
 		return 0
 	fi
-	install -d -o gx -g gx -m 700 "$sec"
+	install -d -o gx -g gx -m 700 "$sec" /var/lib/gx/.config /var/lib/gx/.config/gx
 	install -o gx -g gx -m 600 "$GX_SB/genius.cnf" "$GX_SB/pgpass" "$sec"
-	{
-		printf '%s\n' "GENIUS_DB_HOST = 127.0.0.1" "GENIUS_DB_PORT = $GENIUS_DB_PORT" \
-			"GENIUS_DB_NAME = genius" "GENIUS_DB_USER = genius" \
-			"GENIUS_DB_OPTION_FILE = $sec/genius.cnf" \
-			"PGHOST = 127.0.0.1" "PGPORT = $PGPORT" "PGDATABASE = $PGDATABASE" \
-			"PGUSER = $PGUSER" "PGPASSFILE = $sec/pgpass" \
-			"rejects-dir = /var/lib/gx/rejects"
-		cat /etc/gx/gx.conf
-	} >"$BATS_FILE_TMPDIR/gx.conf"
-	cat "$BATS_FILE_TMPDIR/gx.conf" >/etc/gx/gx.conf
+	printf '%s\n' "GENIUS_DB_HOST = 127.0.0.1" "GENIUS_DB_PORT = $GENIUS_DB_PORT" \
+		"GENIUS_DB_NAME = genius" "GENIUS_DB_USER = genius" \
+		"GENIUS_DB_OPTION_FILE = $sec/genius.cnf" \
+		"PGHOST = 127.0.0.1" "PGPORT = $PGPORT" "PGDATABASE = $PGDATABASE" \
+		"PGUSER = $PGUSER" "PGPASSFILE = $sec/pgpass" \
+		"rejects-dir = /var/lib/gx/rejects" >"$conf"
+	chown gx:gx "$conf"
+	# and an edit of the conffile that changes nothing (dpkg -r keeps it)
+	echo '# edited by tests/deb.bats' >>/etc/gx/gx.conf
 }
 
 # The warehouse settings for gx-state, which reads no settings file.
@@ -250,7 +251,7 @@ pg_env() {
 	fi
 }
 
-@test "as cron runs it (user gx, PATH=/usr/bin:/bin, the settings in /etc/gx/gx.conf): every entity, a delta, exit 4 when busy; target equals source" {
+@test "as cron runs it (user gx, PATH=/usr/bin:/bin, the settings in its gx.conf): every entity, a delta, exit 4 when busy; target equals source" {
 	need_install
 	cmd=$(cron_command)
 	[[ $cmd == *"gx-sync all "* ]]
@@ -315,7 +316,7 @@ pg_env() {
 	fill_conf
 	dpkg -r gx >"$BATS_TEST_TMPDIR/remove.log" 2>&1 || { cat "$BATS_TEST_TMPDIR/remove.log"; false; }
 	[ ! -e /usr/bin/gx-sync ]
-	grep -q '^PGHOST = 127.0.0.1$' /etc/gx/gx.conf
+	grep -qx '# edited by tests/deb.bats' /etc/gx/gx.conf
 	getent passwd gx
 	[ -d /var/lib/gx ]
 	dpkg --purge gx >"$BATS_TEST_TMPDIR/purge.log" 2>&1 || { cat "$BATS_TEST_TMPDIR/purge.log"; false; }
