@@ -43,7 +43,7 @@ doc_script() {
 	# shellcheck disable=SC2016 # the generated script expands them
 	printf '%s\n' 'set -euo pipefail' \
 		'gx_block() { printf "\n### %s\n" "$1" >&2; }' \
-		'gx_cron() { gx_block "cron: $1"; env -i HOME="$HOME" PATH=/usr/bin:/bin SHELL=/bin/sh sh -c "$1"; }'
+		'gx_cron() { gx_block "cron: $1"; env -i HOME="$HOME" PATH=/usr/bin:/bin SHELL=/bin/sh GX_SYSCONFDIR="$GX_SYSCONFDIR" XDG_CONFIG_HOME="$XDG_CONFIG_HOME" sh -c "$1"; }'
 	awk -v f="${1#"$GX_ROOT"/}" '
 		/^<!-- test -->$/ { mark = NR; next }
 		!block && /^```(sh|crontab)$/ && mark == NR - 1 {
@@ -84,7 +84,10 @@ runnable_blocks() {
 	doc_script "$doc" | sed -E "s#(/usr/local/|/etc/gx/|/etc/systemd/system/|/var/lib/gx|/var/log/gx/|/run/lock/)#$ROOT\\1#g" \
 		>"$BATS_TEST_TMPDIR/operations.sh"
 	cd "$WORK"
+	# /etc/gx/gx.conf is $ROOT's as the other paths are; the user's own
+	# settings file is an empty directory's.
 	run env -i HOME="$HOME" TMPDIR="$BATS_TEST_TMPDIR" LANG=C.UTF-8 \
+		GX_SYSCONFDIR="$ROOT/etc" XDG_CONFIG_HOME="$ROOT/home/.config" \
 		PATH="$ROOT/usr/local/bin:/usr/bin:/bin" bash "$BATS_TEST_TMPDIR/operations.sh"
 	echo "$output"
 	[ "$status" -eq 0 ] || { tail -n 40 "$ROOT/var/log/gx/all.log"; false; }

@@ -25,7 +25,7 @@ setup() { gx_env; }
 # installed CMD...: CMD with nothing of the source tree in reach.
 installed() {
 	# shellcheck disable=SC2016 # the inner bash expands them
-	env -i HOME="$HOME" LANG=C.UTF-8 TMPDIR="$BATS_TEST_TMPDIR" \
+	env -i HOME="$HOME" LANG=C.UTF-8 TMPDIR="$BATS_TEST_TMPDIR" GX_CONFIG=none \
 		PATH="$DEST/usr/bin:/usr/bin:/bin" GX_REJECTS_DIR="$BATS_TEST_TMPDIR/rejects" \
 		bash -c '. "$1"; shift; exec "$@"' _ "$GX_SB/env" "$@"
 }
@@ -118,7 +118,7 @@ last_run() {
 @test "an installed entity script run directly (as from cron) finds the programs in PREFIX/bin" {
 	installed gx-state init >/dev/null 2>&1
 	# shellcheck disable=SC2016 # the inner bash expands them
-	run env -i HOME="$HOME" PATH=/usr/bin:/bin bash -c '. "$1"; shift; exec "$@"' _ \
+	run env -i HOME="$HOME" PATH=/usr/bin:/bin GX_CONFIG=none bash -c '. "$1"; shift; exec "$@"' _ \
 		"$GX_SB/env" "$DEST/usr/share/gx/scripts/leads" --full --rejects-dir "$BATS_TEST_TMPDIR"
 	echo "$output"
 	[ "$status" -eq 0 ]
