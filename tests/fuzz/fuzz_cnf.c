@@ -5,32 +5,15 @@
  * says where ("fuzz.cnf:LINE" of a line already read), a boolean is "1" or
  * "0", and a boolean key alone in a group we read ("ssl-verify-server-cert"
  * with no "=") is on: the stock client's reading, not Connector/C's.
- * gx_die jumps back instead of exiting. */
+ * gx_die jumps back instead of exiting (refusal.h). */
 #define _POSIX_C_SOURCE 200809L
 #include "extract.h"
 
-#include <setjmp.h>
-#include <stdarg.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-static jmp_buf die_jmp;
+#include "refusal.h"
+
 static char expect[64];	/* what a refusal must begin with */
-
-void gx_die(int status, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	if (status != GX_EXIT_DATA || strncmp(msg, expect, strlen(expect)))
-		abort();
-	longjmp(die_jmp, 1);
-}
 
 static const enum cnf_key bools[] = { CNF_COMPRESS, CNF_SSL, CNF_SSL_VERIFY_SERVER_CERT };
 
@@ -54,6 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&c, 0, sizeof c);
 	c.suffix = "-fz";
 	at = (struct cnf_pos){ .path = "fuzz.cnf" };
+	die_prefix = expect;
 	if (setjmp(die_jmp) == 0) {
 		for (line = text; line; line = next) {
 			next = strchr(line, '\n');

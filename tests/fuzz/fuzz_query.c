@@ -17,20 +17,8 @@
 
 #define NAME "fuzz.sql"
 
-static jmp_buf die_jmp;
+#include "refusal.h"
 
-void gx_die(int status, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	if (status != GX_EXIT_DATA || strncmp(msg, NAME ": ", strlen(NAME ": ")))
-		abort();	/* a refusal is bad data and names the file */
-	longjmp(die_jmp, 1);
-}
 
 /* 1 and q filled when the text parses; 0 (q freed) when it is refused. */
 static int parses(struct query *q, const char *s, size_t n)
@@ -126,6 +114,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct query q;	/* static: survives the longjmp */
 
+	die_prefix = NAME ": ";	/* a refusal names the file */
 	if (parses(&q, (const char *)data, size)) {
 		check_parsed(&q, size ? data[size - 1] : 0);
 		query_free(&q);
