@@ -223,6 +223,8 @@ struct run {
 	unsigned long long null_cursor;	/* emitted with a NULL or zero cursor */
 	unsigned long long invalid_utf8; /* sequences replaced by U+FFFD */
 	unsigned long long unmappable;	/* characters with no Unicode mapping */
+	unsigned long long retried;	/* records read again by key (--keys) */
+	unsigned long long gone;	/* keys asked for that the source lacks */
 	gx_buf unmappable_at;		/* the first one's column and charset */
 	int more;			/* --limit cut the run short */
 	gx_buf max_cursor;		/* the greatest dated cursor emitted */
@@ -232,11 +234,34 @@ struct run {
 	double t0, next;		/* the run's start; the next line's time */
 };
 
+/* keys.c, --keys FILE: rows read again by key (a run's open rejects),
+ * besides the window. One chunk of the file's keys at a time. */
+struct retry {
+	struct after *keys;	/* the chunk: [key...] arrays */
+	char *found;		/* per key: a row has it */
+	size_t n, nkeys;
+};
+/* Reads FILE's keys (one JSON array of the query's @key values a line, as
+ * gx-state rejects --keys prints them) and streams the rows they name that
+ * the window does not hold; a key with no row (deleted, or outside the
+ * query's @where) is a control line {"@gx":"gone","key":[...]}. */
+void keys_stream(MYSQL *my, const struct query *q, const struct window *w,
+		 const char *path, struct run *r);
+/* One line of a keys file, checked against the query (the fuzz target's
+ * entry); dies (status 1) naming --keys and the line. */
+void keys_parse(struct after *a, const struct query *q, const char *line,
+		unsigned long lineno);
+/* The SQL of a retry: the in-window flag, the keys, the query's columns,
+ * for the rows whose keys are in the chunk. */
+void query_retry_sql(gx_buf *sql, const struct query *q, const struct window *w,
+		     const struct retry *k, MYSQL *my);
+
 /* Runs sql (whose first nbk columns are the cursor, if has_cursor, and the
- * keys) and writes a record per row, at most w->limit; dies with status 2
- * on a server error, before any end marker. */
+ * keys; for a retry, the in-window flag and the keys) and writes a record
+ * per row, at most w->limit; dies with status 2 on a server error, before
+ * any end marker. */
 void rows_stream(MYSQL *my, const char *sql, size_t nbk, int has_cursor,
-		 const struct window *w, struct run *r);
+		 const struct window *w, struct run *r, struct retry *retry);
 
 /* query_load's parser on the text s[0..len) (the fuzz target's entry);
  * path names it in messages. */

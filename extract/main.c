@@ -14,6 +14,7 @@ struct opts {
 	const char *query, *entity, *after, *expect_tz;
 	const char *shard, *shard_bounds;
 	const char *since_instant, *origin, *cursor_tz, *probe;
+	const char *keys;	/* --keys FILE */
 	long long lookback;	/* -1: no late-arrival probe */
 	unsigned probe_hours;
 	struct window w;
@@ -30,7 +31,7 @@ static noreturn void usage(void)
 "                  [--after JSON] [--limit N] [--shard K/N [--shard-bounds JSON]]\n"
 "                  [--timeout S] [--read-timeout S] [--progress[=S] | --no-progress]\n"
 "                  [--since-instant EPOCH] [--cursor-tz ZONE] [--origin EPOCH]\n"
-"                  [--lookback S [--probe JSON] [--probe-hours H]]\n"
+"                  [--lookback S [--probe JSON] [--probe-hours H]] [--keys FILE]\n"
 "                  [--expect-time-zone Z] [connection options] [--debug]\n"
 "       gx-extract --entity NAME --describe\n"
 "       gx-extract --now | --help | --version\n"
@@ -57,6 +58,9 @@ static noreturn void usage(void)
 "  --after JSON        resume strictly after [cursor, key...], the end marker's \"last\"\n"
 "  --limit N           at most N records, in (cursor, key) order; \"more\":true\n"
 "                      when rows were left, \"last\" is where to resume (--after)\n"
+"  --keys FILE         after the window, read again the rows of these keys (one\n"
+"                      JSON array a line: gx-state rejects ENTITY --keys); a key\n"
+"                      with no row is a line {\"@gx\":\"gone\",\"key\":[...]}\n"
 "  --ordered           (cursor, key) order without --limit too (the server sorts\n"
 "                      the whole window: slower on big tables)\n"
 "  --shard K/N         shard K of N: N processes read each row of the window once;\n"
@@ -139,7 +143,7 @@ static void parse_options(struct opts *o, int argc, char **argv)
 	       O_TIMEOUT, O_READ_TIMEOUT, O_NOW, O_DEBUG, O_VERSION,
 	       O_EXPECT_TZ, O_SHARD, O_SHARD_BOUNDS, O_PROGRESS, O_NO_PROGRESS,
 	       O_ORDERED, O_SINCE_INSTANT, O_ORIGIN, O_CURSOR_TZ, O_LOOKBACK,
-	       O_PROBE, O_PROBE_HOURS, O_DESCRIBE };
+	       O_PROBE, O_PROBE_HOURS, O_DESCRIBE, O_KEYS };
 	static const struct option longopts[] = {
 		{ "query", required_argument, NULL, O_QUERY },
 		{ "entity", required_argument, NULL, O_ENTITY },
@@ -162,6 +166,7 @@ static void parse_options(struct opts *o, int argc, char **argv)
 		{ "probe", required_argument, NULL, O_PROBE },
 		{ "probe-hours", required_argument, NULL, O_PROBE_HOURS },
 		{ "describe", no_argument, NULL, O_DESCRIBE },
+		{ "keys", required_argument, NULL, O_KEYS },
 		{ "now", no_argument, NULL, O_NOW },
 		{ "debug", no_argument, NULL, O_DEBUG },
 		{ "help", no_argument, NULL, 'h' },
@@ -219,6 +224,7 @@ static void parse_options(struct opts *o, int argc, char **argv)
 				bad_usage("--probe-hours: at most 744 (a month): '%s'", optarg);
 			break;
 		case O_DESCRIBE: o->describe = 1; break;
+		case O_KEYS: o->keys = optarg; break;
 		case O_NOW: o->now = 1; break;
 		case O_DEBUG: gx_debug_on = 1; break;
 		case 'h': usage();
@@ -240,6 +246,9 @@ static void parse_options(struct opts *o, int argc, char **argv)
 	}
 	if (o->shard_bounds && !o->shard)
 		bad_usage("%s", "--shard-bounds needs --shard K/N");
+	/* A shard would call the other shards' keys gone. */
+	if (o->keys && o->shard)
+		bad_usage("%s", "--keys does not go with --shard");
 	if (o->since_instant && o->w.since)
 		bad_usage("%s", "give one of --since and --since-instant");
 	db_args_check(&o->db);
@@ -352,9 +361,10 @@ static void print_end(const char *entity, const struct db_clock *c,
 	else
 		buf_adds(&b, ",\"limit\":null");
 	buf_addf(&b, ",\"more\":%s,\"last\":%s,\"null_cursor\":%llu,"
-		 "\"invalid_utf8\":%llu,\"unmappable\":%llu", r->more ? "true" : "false",
+		 "\"invalid_utf8\":%llu,\"unmappable\":%llu,\"retried\":%llu,"
+		 "\"gone\":%llu", r->more ? "true" : "false",
 		 r->records && w->ordered ? r->last.s : "null", r->null_cursor,
-		 r->invalid_utf8, r->unmappable);
+		 r->invalid_utf8, r->unmappable, r->retried, r->gone);
 	if (w->shard)
 		buf_addf(&b, ",\"shard\":\"%u/%u\",\"shard_bounds\":%s",
 			 w->shard->k, w->shard->n,
@@ -541,7 +551,13 @@ int main(int argc, char **argv)
 	run.t0 = t0;
 	run.next = t0 + o.progress;
 	rows_stream(my, sql.s, q.nkeys + (q.cursor != NULL), q.cursor != NULL,
-		    &o.w, &run);
+		    &o.w, &run, NULL);
+	if (o.keys) {
+		keys_stream(my, &q, &o.w, o.keys, &run);
+		if (run.retried || run.gone)
+			gx_info("--keys: %llu rows read again by key, %llu keys gone from "
+				"the source", run.retried, run.gone);
+	}
 	if (run.invalid_utf8)
 		gx_warn("%llu invalid UTF-8 sequences replaced", run.invalid_utf8);
 	if (run.unmappable)

@@ -582,6 +582,80 @@ void query_keys_sql(gx_buf *sql, const struct query *q,
 	add_wheres(sql, q, &n);
 }
 
+/* (c1 AND c2 ...) of the window's since/until/after, or TRUE: whether a
+ * row is one the window reads. */
+static void add_window_flag(gx_buf *sql, const struct query *q, const struct window *w,
+			    MYSQL *my)
+{
+	gx_buf c = GX_BUF_INIT;
+	int n = 0;
+
+	add_since_until(&c, q, w, my, &n);
+	if (w->after) {
+		add_cond(&c, &n);
+		add_after(&c, my, q, w->after);
+	}
+	if (!n) {
+		buf_adds(sql, "TRUE");
+	} else {
+		/* "\nWHERE a\n  AND b": the conditions without the WHERE */
+		buf_addc(sql, '(');
+		buf_adds(sql, c.s + strlen("\nWHERE "));
+		buf_adds(sql, ") IS TRUE");
+	}
+	buf_free(&c);
+}
+
+void query_retry_sql(gx_buf *sql, const struct query *q, const struct window *w,
+		     const struct retry *k, MYSQL *my)
+{
+	int n = 0;
+
+	buf_addf(sql, "%s ", q->head);
+	add_window_flag(sql, q, w, my);
+	for (size_t i = 0; i < q->nkeys; i++)
+		buf_addf(sql, ", %s", q->keys[i]);
+	buf_adds(sql, ", ");
+	buf_adds(sql, q->tail + strspn(q->tail, " \t\r\n"));
+	add_cond(sql, &n);
+	/* k IN (...) for one key, else (k1 = .. AND k2 = ..) OR ...: both
+	 * are index lookups for the server. */
+	if (q->nkeys == 1) {
+		buf_addf(sql, "%s IN (", q->keys[0]);
+		for (size_t i = 0; i < k->n; i++) {
+			if (i)
+				buf_addc(sql, ',');
+			add_value(sql, my, &k->keys[i].v[0]);
+		}
+		buf_addc(sql, ')');
+	} else {
+		buf_addc(sql, '(');
+		for (size_t i = 0; i < k->n; i++) {
+			buf_adds(sql, i ? " OR (" : "(");
+			for (size_t j = 0; j < q->nkeys; j++) {
+				buf_addf(sql, "%s%s = ", j ? " AND " : "", q->keys[j]);
+				add_value(sql, my, &k->keys[i].v[j]);
+			}
+			buf_addc(sql, ')');
+		}
+		buf_addc(sql, ')');
+	}
+	add_wheres(sql, q, &n);
+}
+
+/* A line of a --keys file (keys.c): the query's @key values, none null. */
+void keys_parse(struct after *a, const struct query *q, const char *line,
+		unsigned long lineno)
+{
+	values_parse(a, "--keys", line);
+	if (a->n != q->nkeys)
+		gx_die(GX_EXIT_DATA, "--keys: line %lu: %s has %zu values, expected %zu "
+		       "(the query's @key)", lineno, a->json.s, a->n, q->nkeys);
+	for (size_t i = 0; i < a->n; i++)
+		if (a->v[i].type == GX_NULL)
+			gx_die(GX_EXIT_DATA, "--keys: line %lu: a key cannot be null", lineno);
+}
+
 /* The query file at path, parsed (query_parse is the same from memory). */
 void query_load(struct query *q, const char *path)
 {

@@ -73,8 +73,29 @@ static void progress(struct run *r)
 		secs > 0 ? (double)r->records / secs : 0.0);
 }
 
+/* A retry row's key (columns 1..nkeys, converted) against the keys asked
+ * for: marks the ones it is. Keys compare as the server's text. */
+static void retry_found(struct retry *k, MYSQL_ROW row, const unsigned long *len,
+			const struct value_cs *cs, gx_buf *tmp)
+{
+	for (size_t i = 0; i < k->n; i++) {
+		size_t j = 0;
+		for (; j < k->nkeys; j++) {
+			const char *v = row[1 + j];
+			unsigned long n = len[1 + j];
+			const struct after_val *a = &k->keys[i].v[j];
+
+			value_cs_convert(&cs[1 + j], tmp, &v, &n);
+			if (!v || n != a->text.len || memcmp(v, a->text.s, n))
+				break;
+		}
+		if (j == k->nkeys)
+			k->found[i] = 1;
+	}
+}
+
 void rows_stream(MYSQL *my, const char *sql, size_t nbk, int has_cursor,
-		 const struct window *w, struct run *r)
+		 const struct window *w, struct run *r, struct retry *retry)
 {
 	gx_buf names = GX_BUF_INIT, line = GX_BUF_INIT, tmp = GX_BUF_INIT;
 	struct value_cs *cs;
@@ -98,8 +119,15 @@ void rows_stream(MYSQL *my, const char *sql, size_t nbk, int has_cursor,
 	while ((row = mysql_fetch_row(res))) {
 		const unsigned long *len = mysql_fetch_lengths(res);
 
+		/* A retry: the row is there; the window read it already (or
+		 * will, a walk cut short by --limit) when it is inside it. */
+		if (retry) {
+			retry_found(retry, row, len, cs, &tmp);
+			if (row[0] && row[0][0] == '1')
+				continue;
+		}
 		/* LIMIT N+1 read one row past the limit: it says there is more. */
-		if (w->has_limit && r->records == w->limit) {
+		else if (w->has_limit && r->records == w->limit) {
 			r->more = 1;
 			continue;
 		}
@@ -118,6 +146,11 @@ void rows_stream(MYSQL *my, const char *sql, size_t nbk, int has_cursor,
 		}
 		buf_add(&line, "}\n", 2);
 		gx_out(line.s, line.len);
+		r->records++;
+		if (retry) {
+			r->retried++;
+			continue;
+		}
 		set_last(&r->last, f, row, len, nbk, has_cursor, cs, &tmp);
 		if (has_cursor && null_cursor(&f[0], row[0], len[0])) {
 			r->null_cursor++;
@@ -126,7 +159,6 @@ void rows_stream(MYSQL *my, const char *sql, size_t nbk, int has_cursor,
 			buf_reset(&r->max_cursor);
 			buf_add(&r->max_cursor, row[0], len[0]);
 		}
-		r->records++;
 		if (r->progress)
 			progress(r);
 	}

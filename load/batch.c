@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "load.h"
+#include "threshold.h"
 
 /* Errors a record can cause: data exceptions (bad date, value too long,
  * numeric overflow), integrity constraints (NOT NULL, CHECK, FK, unique),
@@ -84,12 +85,31 @@ void reject(struct load *L, unsigned long line, const char *orig, size_t orig_le
 			sqlstate ? sqlstate : "", error, column ? ", column " : "",
 			column ? column : "");
 	}
-	if (L->n.rejected > L->rej.max) {
-		rollback(&L->db);
+	keep_load_reject(&L->keep, &L->db, &L->t, line, orig, orig_len, sqlstate, error,
+			 column);
+	reject_check(L, line, 0);
+}
+
+void reject_check(struct load *L, unsigned long line, int final)
+{
+	/* gx-map's rejects count with a rate only (a plain --max-errors is this
+	 * stage's own); before the end marker, they are its reject lines. */
+	unsigned long long up = L->rej.rate < 0 ? 0 : final ? L->n.upstream_rejected :
+				L->keep.map_rejects;
+	unsigned long long rejected = L->n.rejected + up, seen = L->n.processed + up;
+
+	if (!gx_too_many_rejects(rejected, seen, L->rej.max, L->rej.rate, final))
+		return;
+	rollback(&L->db);
+	if (L->rej.rate < 0)
 		gx_die(GX_EXIT_DATA, "%s: %llu records rejected, more than --max-errors %llu "
 		       "(last at line %lu): rolled back, nothing loaded", L->t.table,
 		       L->n.rejected, L->rej.max, line);
-	}
+	gx_die(GX_EXIT_DATA, "%s: %llu of %llu records rejected%s (%.1f%%, more than "
+	       "--max-errors %llu and %s): a systemic failure (a broken map or a changed "
+	       "source type?), not a few bad rows: rolled back, nothing loaded", L->t.table,
+	       rejected, seen, final ? "" : " so far", 100.0 * (double)rejected / (double)seen,
+	       L->rej.max, final ? "--max-error-rate" : "half of the records");
 }
 
 /* COPY rows [lo, hi) into the stage and upsert them: NULL when loaded (and

@@ -69,12 +69,26 @@ struct batch {
 	FILE *spill;			/* spill.c; NULL: careful */
 };
 
-/* batch.c, reject(): --rejects and --max-errors. */
+/* batch.c, reject(): --rejects, --max-errors and --max-error-rate. */
 struct rejects {
 	const char *path;
 	FILE *f;
 	unsigned long long max;
+	double rate;			/* --max-error-rate, < 0: none */
 	gx_buf line;
+};
+
+/* keep.c: with --run, the rejects kept by key in orchestration.sync_rejects,
+ * in the load's transaction, and the open ones this run settles. */
+struct keep {
+	const char *run;		/* --run; NULL: nothing is kept */
+	char *entity;			/* the run's entity (its sync_type) */
+	unsigned long long open;	/* its open rejects when the load began */
+	gx_buf copy, gone;		/* COPY text not yet sent: rejects, gone keys */
+	gx_buf scratch;
+	unsigned long long unkeyed;	/* rejects without a key (not kept) */
+	unsigned long long map_rejects;	/* gx-map's reject lines so far */
+	unsigned long long kept, closed_loaded, closed_gone;	/* keep_apply */
 };
 
 /* prune.c: --prune. */
@@ -99,6 +113,7 @@ struct load {
 	struct target t;
 	struct batch b;
 	struct rejects rej;
+	struct keep keep;
 	struct prune prune;
 	struct counts n;
 	int dry_run;
@@ -125,6 +140,9 @@ void session_commit(struct session *db);
 void target_check(struct target *t, struct session *db);
 void target_prepare(struct target *t, struct session *db, const struct gx_reader *r,
 		    enum prune_mode prune);
+/* After target_prepare: sql runs first after each applied batch, while
+ * the stage holds it. */
+void target_per_batch(struct target *t, const char *sql);
 void target_stage(struct target *t, struct session *db);
 void target_free(struct target *t);
 
@@ -149,6 +167,9 @@ void batch_add(struct load *L, const struct gx_reader *r);
 void batch_apply(struct load *L);
 void reject(struct load *L, unsigned long line, const char *orig, size_t orig_len,
 	    const char *sqlstate, const char *error, const char *column);
+/* Rolls back and dies when the rejects are too many (threshold.h): before
+ * the end of the stream, or (final) at it, with gx-map's counted too. */
+void reject_check(struct load *L, unsigned long line, int final);
 /* 1 for an error a record can cause (bad value, constraint), 0 for the
  * server's or ours. */
 int record_error(const char *sqlstate);
@@ -166,6 +187,25 @@ void prune_begin(struct prune *p, const struct target *t, struct session *db);
 void prune_check_end(const struct target *t, struct session *db, const struct gx_reader *end,
 		     unsigned long long upstream_rejected);
 unsigned long long prune_apply(struct prune *p, const struct target *t, struct session *db);
+
+/* keep.c: keep_start names the run's entity; keep_begin (in load_begin)
+ * makes the transaction's temporary tables and counts the open rejects;
+ * keep_prepare (after target_prepare) makes each batch note, while staged,
+ * the open ones it loads; keep_control takes gx-map's "reject" and
+ * gx-extract's "gone" lines; keep_load_reject a record this load refused;
+ * keep_apply settles orchestration.sync_rejects before the run is finished. */
+void keep_start(struct keep *k, struct session *db, const char *run);
+void keep_begin(struct keep *k, struct session *db);
+void keep_prepare(const struct keep *k, struct target *t);
+void keep_control(struct keep *k, struct session *db, const struct target *t,
+		  const struct gx_reader *r);
+void keep_load_reject(struct keep *k, struct session *db, const struct target *t,
+		      unsigned long line, const char *orig, size_t orig_len,
+		      const char *sqlstate, const char *error, const char *column);
+void keep_apply(struct keep *k, struct session *db);
+/* {"rejects_kept":B,...} for the run's performance_metrics. */
+void keep_metrics(const struct keep *k, gx_buf *json);
+void keep_free(struct keep *k);
 
 /* report.c */
 void run_check(struct session *db, const char *run);

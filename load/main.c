@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "load.h"
+#include "threshold.h"
 
 static noreturn void usage(void)
 {
@@ -52,10 +53,13 @@ static noreturn void usage(void)
 "  --rejects FILE        write refused records there as NDJSON\n"
 "                        {\"line\":N,\"sqlstate\":S,\"error\":E,\"record\":{...}}\n"
 "  --max-errors N        fail (and roll back) past N rejected records (default 0)\n"
+"  --max-error-rate PCT  ... only when also more than PCT percent of the stream\n"
+"                        was rejected (gx-map's rejects too): a systemic failure\n"
 "  --batch N             records per COPY and upsert (default 10000)\n"
 "  --stats FILE          write the counts as a JSON object\n"
 "  --run ID              finish this running orchestration.sync_history run in the\n"
-"                        same transaction as the data\n"
+"                        same transaction as the data, and keep its rejects by key\n"
+"                        in orchestration.sync_rejects\n"
 "  --db CONNINFO         libpq connection string (never with a password)\n"
 "  --timeout S           give up (exit 2) when PostgreSQL does not accept the\n"
 "                        connection or finish a statement within S seconds, or\n"
@@ -100,6 +104,8 @@ static void read_records(struct load *L, struct gx_reader *r, gx_buf *end)
 	while (reader_next(r)) {
 		spill_line(&L->b, r);
 		if (r->control) {
+			keep_control(&L->keep, &L->db, &L->t, r);
+			reject_check(L, r->lineno, 0);
 			if (r->end_seen && !end->len) {
 				buf_add(end, r->line.s, r->line.len);
 				L->n.upstream_rejected = marker_count(r, "rejected");
@@ -110,6 +116,7 @@ static void read_records(struct load *L, struct gx_reader *r, gx_buf *end)
 		}
 		if (!L->t.cols) {
 			target_prepare(&L->t, &L->db, r, L->prune.mode);
+			keep_prepare(&L->keep, &L->t);
 			deadline_off(&L->db);
 		}
 		batch_add(L, r);
@@ -126,6 +133,7 @@ static void read_records(struct load *L, struct gx_reader *r, gx_buf *end)
 		gx_die(GX_EXIT_DATA, "the end marker counts %llu records but %llu arrived: the "
 		       "stream lost lines; rolled back", r->end_records, L->n.processed);
 	}
+	reject_check(L, r->lineno, 1);
 	spill_close(&L->b);
 }
 
@@ -136,6 +144,7 @@ void load_begin(struct load *L)
 		target_stage(&L->t, &L->db);
 	if (L->prune.mode)
 		prune_begin(&L->prune, &L->t, &L->db);
+	keep_begin(&L->keep, &L->db);
 }
 
 static void load_free(struct load *L)
@@ -144,6 +153,7 @@ static void load_free(struct load *L)
 	batch_free(&L->b);
 	buf_free(&L->rej.line);
 	buf_free(&L->prune.kept_keys);
+	keep_free(&L->keep);
 }
 
 /* --prune-max: a percentage, 0 to 100, decimals allowed. */
@@ -182,12 +192,14 @@ int main(int argc, char **argv)
 		{ "force-overwrite", no_argument, 0, 'F' }, { "insert-only", no_argument, 0, 'I' },
 		{ "dry-run", no_argument, 0, 'n' }, { "rejects", required_argument, 0, 'r' },
 		{ "max-errors", required_argument, 0, 'e' }, { "batch", required_argument, 0, 'b' },
+		{ "max-error-rate", required_argument, 0, 'E' },
 		{ "stats", required_argument, 0, 's' }, { "run", required_argument, 0, 'R' },
 		{ "prune", optional_argument, 0, 'P' }, { "prune-max", required_argument, 0, 'M' },
 		{ "db", required_argument, 0, 'd' }, { "timeout", required_argument, 0, 'T' },
 		{ "debug", no_argument, 0, 'D' }, { "help", no_argument, 0, 'h' },
 		{ "version", no_argument, 0, 'V' }, { 0 } };
-	struct load L = { .t.mode = MODE_CHANGED, .b.size = 10000, .prune.max = 10 };
+	struct load L = { .t.mode = MODE_CHANGED, .b.size = 10000, .prune.max = 10,
+			  .rej.rate = -1 };
 	const char *conninfo = NULL, *stats_path = NULL, *run = NULL;
 	FILE *stats = NULL;
 	struct gx_reader r;
@@ -210,6 +222,7 @@ int main(int argc, char **argv)
 		case 'n': L.dry_run = 1; break;
 		case 'r': L.rej.path = optarg; break;
 		case 'e': L.rej.max = gx_parse_count("--max-errors", optarg); break;
+		case 'E': L.rej.rate = gx_parse_percent("--max-error-rate", optarg); break;
 		case 'b': L.b.size = gx_parse_count("--batch", optarg); break;
 		case 's': stats_path = optarg; break;
 		case 'R': gx_parse_count("--run", run = optarg); break;
@@ -239,9 +252,11 @@ int main(int argc, char **argv)
 
 	session_open(&L.db, conninfo);
 	target_check(&L.t, &L.db);
-	load_begin(&L);
-	if (run)
+	if (run) {
 		run_check(&L.db, run);
+		keep_start(&L.keep, &L.db, run);
+	}
+	load_begin(&L);
 	if (L.rej.path)
 		L.rej.f = open_output(L.rej.path, "rejects");
 	if (stats_path)
@@ -252,6 +267,7 @@ int main(int argc, char **argv)
 	read_records(&L, &r, &end);
 	if (L.prune.mode)
 		L.n.deleted = prune_apply(&L.prune, &L.t, &L.db);
+	keep_apply(&L.keep, &L.db);
 	if (L.rej.f && fclose(L.rej.f) != 0)
 		gx_die(GX_EXIT_DATA, "%s: write error", L.rej.path);
 

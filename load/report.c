@@ -50,6 +50,7 @@ static const char finish_sql[] =
 	"  'duplicates', $10::bigint, 'rejects_file', $11::text, 'stream', $12::jsonb,"
 	"  'deleted', $14::bigint)"
 	"  || CASE WHEN $13::boolean THEN '{\"dry_run\": true}'::jsonb ELSE '{}' END"
+	"  || $15::jsonb"
 	" WHERE id = $1::bigint AND status = 'running'";
 
 /* Finishes run `run` with this load's counts: in the load's transaction
@@ -60,6 +61,7 @@ void run_finish(struct load *L, const char *run, const gx_buf *end_marker, int d
 	const struct counts *n = &L->n;
 	char v[12][32];
 	char *abs = L->rej.path ? realpath(L->rej.path, NULL) : NULL;
+	gx_buf kept = GX_BUF_INIT;	/* what keep.c did with the rejects */
 
 	snprintf(v[0], sizeof v[0], "%llu", n->rejected + n->upstream_rejected);
 	snprintf(v[1], sizeof v[1], "%llu", n->processed);
@@ -73,12 +75,15 @@ void run_finish(struct load *L, const char *run, const gx_buf *end_marker, int d
 	snprintf(v[9], sizeof v[9], "%llu", n->deleted);
 	const char *p[] = { run, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8],
 			    abs ? abs : L->rej.path, end_marker->s, dry_run ? "t" : "f",
-			    v[9] };
-	PGresult *r = sql_execp(&L->db, finish_sql, 14, p);
+			    v[9], NULL };
+	keep_metrics(&L->keep, &kept);
+	p[14] = kept.s;
+	PGresult *r = sql_execp(&L->db, finish_sql, 15, p);
 	int done = atoi(PQcmdTuples(r)) == 1;
 
 	PQclear(r);
 	free(abs);
+	buf_free(&kept);
 	if (!done) {
 		if (!dry_run)
 			rollback(&L->db);

@@ -66,6 +66,8 @@ void spill_replay(struct load *L)
 	while (reader_next(&r))
 		if (!r.control)
 			batch_add(L, &r);
+		else	/* gx-map's rejects and gx-extract's gone keys, again */
+			keep_control(&L->keep, &L->db, &L->t, &r);
 	reader_free(&r);
 	fclose(f);
 }

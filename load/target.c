@@ -309,6 +309,18 @@ void target_stage(struct target *t, struct session *db)
 	sql_run(db, t->stage_sql.s);
 }
 
+void target_per_batch(struct target *t, const char *sql)
+{
+	gx_buf keep = GX_BUF_INIT, done = GX_BUF_INIT;
+
+	buf_addf(&keep, "%s%s", sql, t->keep_sql.s);
+	buf_addf(&done, "%s%s", sql, t->done_sql.s);
+	buf_free(&t->keep_sql);
+	buf_free(&t->done_sql);
+	t->keep_sql = keep;
+	t->done_sql = done;
+}
+
 void target_free(struct target *t)
 {
 	for (size_t i = 0; i < t->ncols; i++)

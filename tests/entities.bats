@@ -252,12 +252,16 @@ cursorless() {
 
 @test "divisions: a row with neither created_at nor updated_at is rejected, not given a made-up date" {
 	gx_my -e "UPDATE division SET created_at = NULL, updated_at = '0000-00-00 00:00:00' WHERE id = 5"
-	run divisions
-	[ "$status" -ne 0 ]
+	# strict: the first reject fails the run, nothing committed
+	run divisions --max-errors 0 --max-error-rate 0
+	[ "$status" -eq 1 ]
 	[ "$(gx_last_run status)" = failed ]
-	run divisions --max-errors 1
-	[ "$status" -eq 0 ]
+	[ "$(gx_pg -c "SELECT count(*) FROM ingestion.genius_division")" -eq 0 ]
+	# by default: the rest loads, the row is kept by key (exit 6, partial)
+	run divisions
+	[ "$status" -eq 6 ]
 	[ "$(gx_last_run status)" = partial ]
+	[ "$(gx_pg -c "SELECT key::text, column_name FROM orchestration.sync_rejects WHERE entity = 'divisions'")" = "$(printf '[5]\tcreated_at')" ]
 	[ "$(gx_last_run records_failed)" -eq 1 ]
 	[ "$(gx_pg -c "SELECT count(*) FROM ingestion.genius_division")" -eq 40 ]
 	grep -qs '"column":"created_at"' "$GX_REJECTS_DIR"/divisions.*.map.ndjson
@@ -266,7 +270,7 @@ cursorless() {
 @test "appointment_outcome_types: a sort_idx beyond smallint is rejected, never wrapped or nulled" {
 	gx_my -e "UPDATE appointment_outcome_type SET sort_idx = 40000 WHERE id = 3"
 	run appointment_outcome_types --max-errors 1
-	[ "$status" -eq 0 ]
+	[ "$status" -eq 6 ]
 	[ "$(gx_last_run status)" = partial ]
 	[ "$(gx_last_run records_failed)" -eq 1 ]
 	[ "$(gx_pg -c "SELECT count(*) FROM ingestion.genius_appointment_outcome_type WHERE id = 3")" -eq 0 ]

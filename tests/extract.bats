@@ -328,6 +328,25 @@ resume() {
 	[[ $stderr == *"gx-extract: warning: 1 characters with no Unicode mapping replaced by U+FFFD (first in column v, character set gbk)"* ]]
 }
 
+@test "--keys reads again the rows of keys outside the window, once each; a key with no row is a gone line" {
+	printf '%s\n' '[7]' '[3]' '[1]' '[500]' >"$BATS_TEST_TMPDIR/keys"
+	run --separate-stderr gx-extract --query "$FIX/events.sql" --since 2024-06-16 --keys "$BATS_TEST_TMPDIR/keys"
+	[ "$status" -eq 0 ]
+	assert_stream
+	window=$(gx_my -e "SELECT count(*) FROM gxt_events WHERE updated_at IS NULL OR updated_at < '1000-01-01' OR updated_at >= '2024-06-16'")
+	[ "$(end_marker | jq -c '[.records, .retried, .gone]')" = "[$((window + 2)),2,1]" ]
+	# 7 and 3 are outside the window: read by key, after it; 1 (a NULL cursor) is in it
+	[ "$(records | jq -r .id | grep -cx -e 7 -e 3 -e 1)" -eq 3 ]
+	[ "$(records | tail -n 2 | jq -r .id | xargs)" = "3 7" ]
+	[ "$(grep -c '"@gx":"gone"' <<<"$output")" -eq 1 ]
+	grep -qx '{"@gx":"gone","key":\[500\]}' <<<"$output"
+	# a key of the wrong shape names its line
+	printf '[7]\n[1,2]\n' >"$BATS_TEST_TMPDIR/keys"
+	run --separate-stderr gx-extract --query "$FIX/events.sql" --keys "$BATS_TEST_TMPDIR/keys"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"--keys: line 2: [1,2] has 2 values, expected 1"* ]]
+}
+
 # ---- order and windows -----------------------------------------------------
 
 @test "rows come ordered by cursor then key, NULL cursors first, then zero dates" {
@@ -483,13 +502,13 @@ resume() {
 	[ "$status" -eq 0 ]
 	assert_stream
 	end=$(end_marker)
-	[ "$(jq -c 'del(.clock, .instant, .origin, .blind)' <<<"$end")" = '{"@gx":"end","records":5,"entity":"events","time_zone":"+00:00","since":"2024-06-16","until":null,"after":[null,91],"limit":5,"more":true,"last":["0000-00-00 00:00:00",42],"null_cursor":5,"invalid_utf8":0,"unmappable":0,"shard":null,"shard_bounds":null,"since_instant":null,"cursor_tz":null,"late_rows":0,"future_cursor":0,"probe":null}' ]
+	[ "$(jq -c 'del(.clock, .instant, .origin, .blind)' <<<"$end")" = '{"@gx":"end","records":5,"entity":"events","time_zone":"+00:00","since":"2024-06-16","until":null,"after":[null,91],"limit":5,"more":true,"last":["0000-00-00 00:00:00",42],"null_cursor":5,"invalid_utf8":0,"unmappable":0,"retried":0,"gone":0,"shard":null,"shard_bounds":null,"since_instant":null,"cursor_tz":null,"late_rows":0,"future_cursor":0,"probe":null}' ]
 	# the instant is the clock's moment, and the origin no later than it
 	[ "$(jq -r '(.instant | floor) - .origin >= 0' <<<"$end")" = true ]
 	clock=$(jq -r .clock <<<"$end")
 	[[ $clock =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}\ [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}$ ]]
 	[[ ! $clock < $before && ! $clock > $after ]]
-	[ "$(jq -r 'keys_unsorted | join(" ")' <<<"$end")" = '@gx records entity clock time_zone since until after limit more last null_cursor invalid_utf8 unmappable shard shard_bounds instant origin since_instant cursor_tz late_rows future_cursor blind probe' ]
+	[ "$(jq -r 'keys_unsorted | join(" ")' <<<"$end")" = '@gx records entity clock time_zone since until after limit more last null_cursor invalid_utf8 unmappable retried gone shard shard_bounds instant origin since_instant cursor_tz late_rows future_cursor blind probe' ]
 	[[ $stderr =~ gx-extract:\ 5\ records\ in\ [0-9]+\.[0-9]{2}\ s\ \([0-9]+\ rows/s\) ]]
 }
 

@@ -77,7 +77,7 @@ gx_fresh() {
 	gx_env
 	export GX_REJECTS_DIR="$BATS_TEST_TMPDIR/rejects"
 	gx_sample "${1:-300}"
-	gx_pg -c "TRUNCATE $(gx_targets), orchestration.sync_history"
+	gx_pg -c "TRUNCATE $(gx_targets), orchestration.sync_history, orchestration.sync_rejects"
 }
 
 # The latest run's column of sync_history.

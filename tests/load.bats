@@ -682,7 +682,7 @@ full_end() {
 		end_time IS NOT NULL FROM orchestration.sync_history WHERE id = $id")" = $'success\t4\t4\t0\t0\tt' ]
 	[ "$(gx_pg -c "SELECT performance_metrics - 'duration_seconds' - 'records_per_second'
 		FROM orchestration.sync_history WHERE id = $id")" = \
-		'{"stream": {"@gx": "end", "last": ["2024-04-30 09:00:00", 4], "more": false, "clock": "2024-05-01 10:00:00", "records": 4}, "deleted": 0, "unchanged": 0, "duplicates": 0, "rejects_file": null, "rejected_upstream": 0}' ]
+		'{"stream": {"@gx": "end", "last": ["2024-04-30 09:00:00", 4], "more": false, "clock": "2024-05-01 10:00:00", "records": 4}, "deleted": 0, "unchanged": 0, "duplicates": 0, "rejects_file": null, "rejects_gone": 0, "rejects_kept": true, "rejects_closed": 0, "rejects_loaded": 0, "rejects_unkeyed": 0, "rejects_recorded": 0, "rejected_upstream": 0}' ]
 	gx_pg -c "SELECT 1 FROM orchestration.sync_history WHERE id = $id
 		AND (performance_metrics->>'duration_seconds')::numeric >= 0
 		AND (performance_metrics->>'records_per_second')::numeric > 0" | grep -qx 1

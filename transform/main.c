@@ -2,14 +2,18 @@
  * gx-map: renames and casts the records of an NDJSON stream by a mapping
  * file, for one warehouse table.
  *
- *   gx-map [--rejects FILE] [--max-errors N] [--source-tz ZONE]
- *          [--source-tz-override] [--debug] MAPFILE < in > out
+ *   gx-map [--rejects FILE] [--max-errors N] [--max-error-rate PCT]
+ *          [--key COL]... [--source-tz ZONE] [--source-tz-override] [--debug]
+ *          MAPFILE < in > out
  *   gx-map --check MAPFILE
  *
  * Reads records from stdin; writes each as an object with the map's target
  * columns, in map order, to stdout. A record that cannot be mapped is not
  * written: it goes to the reject file (or its reason to stderr), and the
- * run fails once more than --max-errors records were rejected. Control
+ * run fails once more than --max-errors records were rejected (with
+ * --max-error-rate: and more than that share of the stream, threshold.h).
+ * With --key, each reject is also a control line downstream, for gx-load to
+ * keep by key (gx(7), "Rejected rows"). Control
  * lines pass through; the end marker is written last, with "records" set
  * to the records written and "rejected" to the records this stage
  * rejected, and only when the input ended with one. The format of MAPFILE
@@ -25,6 +29,7 @@
  * marker.
  */
 #include "map.h"
+#include "threshold.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -42,6 +47,10 @@ static noreturn void usage(void)
 		"\n"
 		"  --rejects FILE    append each rejected record, its line and reason to FILE\n"
 		"  --max-errors N    fail once more than N records are rejected (default 0)\n"
+		"  --max-error-rate PCT  ... and more than PCT percent of the stream (at its\n"
+		"                    end; or a majority of 1000 or more before it)\n"
+		"  --key COL         a target key column (repeat for each): a reject is also\n"
+		"                    written downstream as {\"@gx\":\"reject\",...,\"key\":[...]}\n"
 		"  --source-tz ZONE  IANA zone or +HH:MM of source DATETIMEs (overrides\n"
 		"                    $GX_SOURCE_TZ and the map's @source-tz; default UTC)\n"
 		"  --source-tz-override  use it whatever the server says; without this,\n"
@@ -173,8 +182,48 @@ struct run {
 	FILE *rejects;
 	const char *rejects_path;
 	unsigned long long max_errors, records, emitted, rejected;
+	double max_rate;		/* --max-error-rate, < 0: none */
+	const char **key;		/* --key: the source keys of the target's key */
+	size_t nkeys;
 	gx_buf line;
 };
+
+/* The reject as a control line in place, for gx-load --run to keep by key:
+ * the key's values as the source record has them ("key":null when one is
+ * missing or not a number or string: such a row cannot be retried). */
+static void reject_line(struct run *run, const struct gx_reader *r,
+			const struct map_reject *rej)
+{
+	gx_buf *b = &run->line;
+
+	buf_reset(b);
+	buf_addf(b, "{\"@gx\":\"reject\",\"stage\":\"map\",\"line\":%lu,\"column\":",
+		 r->lineno);
+	json_add_str(b, rej->column.s, rej->column.len);
+	buf_adds(b, ",\"reason\":");
+	json_add_str(b, rej->reason.s, rej->reason.len);
+	buf_adds(b, ",\"key\":");
+	int keyed = 1;
+	for (size_t k = 0; k < run->nkeys; k++) {
+		const struct gx_field *f = reader_get(r, run->key[k]);
+		keyed &= f && (f->type == GX_NUM || f->type == GX_STR);
+	}
+	if (!keyed)
+		buf_adds(b, "null");
+	for (size_t k = 0; keyed && k < run->nkeys; k++) {
+		const struct gx_field *f = reader_get(r, run->key[k]);
+		const char *q = f->type == GX_STR ? "\"" : "";
+
+		buf_addc(b, k ? ',' : '[');
+		buf_adds(b, q);
+		buf_add(b, f->val, f->vlen);
+		buf_adds(b, q);
+	}
+	if (keyed)
+		buf_addc(b, ']');
+	buf_adds(b, "}\n");
+	gx_out(b->s, b->len);
+}
 
 /* One reject: to the file as a JSON line, else its reason to stderr;
  * fatal once more than --max-errors. */
@@ -184,6 +233,8 @@ static void reject(struct run *run, const struct gx_reader *r,
 	size_t n = r->line.len;
 
 	run->rejected++;
+	if (run->nkeys)
+		reject_line(run, r, rej);
 	if (run->rejects) {
 		buf_reset(&run->line);
 		buf_addf(&run->line, "{\"line\":%lu,\"column\":", r->lineno);
@@ -199,10 +250,16 @@ static void reject(struct run *run, const struct gx_reader *r,
 	} else {
 		gx_info("line %lu: column %s: %s", r->lineno, rej->column.s, rej->reason.s);
 	}
-	if (run->rejected > run->max_errors)
-		gx_die(GX_EXIT_DATA, "line %lu: %llu records rejected, more than "
-		       "--max-errors %llu: stopped", r->lineno, run->rejected,
-		       run->max_errors);
+	if (gx_too_many_rejects(run->rejected, run->records, run->max_errors,
+				run->max_rate, 0)) {
+		if (run->max_rate < 0)
+			gx_die(GX_EXIT_DATA, "line %lu: %llu records rejected, more than "
+			       "--max-errors %llu: stopped", r->lineno, run->rejected,
+			       run->max_errors);
+		gx_die(GX_EXIT_DATA, "line %lu: %llu of %llu records rejected so far: a "
+		       "systemic failure (a broken map or a changed source type?), not a "
+		       "few bad rows: stopped", r->lineno, run->rejected, run->records);
+	}
 }
 
 /* The end marker with this stage's counts; other members as they were. */
@@ -214,6 +271,14 @@ static void end_marker(const struct run *run, const struct gx_reader *r, gx_buf 
 		gx_die(GX_EXIT_DATA, "%s: line %lu: the end marker counts %llu records "
 		       "but %llu were read", r->name, r->lineno, r->end_records,
 		       run->records);
+	if (run->max_rate >= 0 && gx_too_many_rejects(run->rejected, run->records,
+						      run->max_errors, run->max_rate, 1))
+		gx_die(GX_EXIT_DATA, "line %lu: %llu of %llu records rejected (%.1f%%), "
+		       "more than --max-errors %llu and --max-error-rate %g%%: a systemic "
+		       "failure (a broken map or a changed source type?), not a few bad "
+		       "rows: no end marker written", r->lineno, run->rejected, run->records,
+		       100.0 * (double)run->rejected / (double)run->records, run->max_errors,
+		       run->max_rate);
 	buf_addc(out, '{');
 	for (size_t i = 0; i < r->nf; i++) {
 		const struct gx_field *f = &r->f[i];
@@ -261,6 +326,8 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "rejects", required_argument, NULL, 'r' },
 		{ "max-errors", required_argument, NULL, 'm' },
+		{ "max-error-rate", required_argument, NULL, 'p' },
+		{ "key", required_argument, NULL, 'k' },
 		{ "source-tz", required_argument, NULL, 'z' },
 		{ "source-tz-override", no_argument, NULL, 'o' },
 		{ "check", no_argument, NULL, 'c' },
@@ -269,7 +336,8 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct run run = { NULL, NULL, 0, 0, 0, 0, GX_BUF_INIT };
+	struct run run = { NULL, NULL, 0, 0, 0, 0, -1, NULL, 0, GX_BUF_INIT };
+	const char **key_names = NULL;
 	const char *zone = NULL;
 	int check = 0, override = 0, c;
 
@@ -279,6 +347,11 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'r': run.rejects_path = optarg; break;
 		case 'm': run.max_errors = gx_parse_count("--max-errors", optarg); break;
+		case 'p': run.max_rate = gx_parse_percent("--max-error-rate", optarg); break;
+		case 'k':
+			key_names = gx_realloc(key_names, (run.nkeys + 1) * sizeof *key_names);
+			key_names[run.nkeys++] = optarg;
+			break;
 		case 'z': zone = optarg; break;
 		case 'o': override = 1; break;
 		case 'c': check = 1; break;
@@ -307,6 +380,17 @@ int main(int argc, char **argv)
 		tz_close(&zn.tz);
 		return 0;
 	}
+	/* --key names target columns; the reject line carries their sources. */
+	run.key = run.nkeys ? gx_malloc(run.nkeys * sizeof *run.key) : NULL;
+	for (size_t k = 0; k < run.nkeys; k++) {
+		size_t i = 0;
+		while (i < map.ncol && strcmp(map.col[i].target, key_names[k]))
+			i++;
+		if (i == map.ncol || map.col[i].drop)
+			gx_die(GX_EXIT_DATA, "--key %s: the map has no such column", key_names[k]);
+		run.key[k] = map.key[map.col[i].src].name;
+	}
+	free(key_names);
 	if (run.rejects_path && !(run.rejects = gx_fopen_private(run.rejects_path, "a")))
 		gx_die(GX_EXIT_DATA, "%s: cannot open: %s", run.rejects_path, strerror(errno));
 
@@ -362,6 +446,7 @@ int main(int argc, char **argv)
 	buf_free(&out);
 	buf_free(&tail);
 	buf_free(&run.line);
+	free(run.key);
 	buf_free(&rej.column);
 	buf_free(&rej.reason);
 	return 0;

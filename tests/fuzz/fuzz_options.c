@@ -1,6 +1,8 @@
 /* libFuzzer target: gx-extract's JSON-array options. The bytes up to the
  * first NUL (an argument cannot hold one) are an --after or a --probe
- * value, by the first byte (values_parse, extract/query.c); their first
+ * value, by the first byte (values_parse, extract/query.c), and a line of
+ * a --keys file (keys_parse, the same grammar checked against 1 to 3
+ * keys); their first
  * line is --shard K/N and the rest, after that newline, --shard-bounds
  * (shard_parse, extract/shard.c). What a parser accepts must be JSON by
  * the common reader, parse again from the text the end marker would give
@@ -236,12 +238,44 @@ static void check_shard(const char *s)
 	shard_free(&sh);
 }
 
+/* A --keys line (keys_parse) for a query of 1 to 3 keys, by the first
+ * byte: taken exactly when --after's grammar takes it with that many
+ * values, none null, and then the same values. */
+static void check_keys(const char *s)
+{
+	static struct after a, b;
+	static struct query q;
+	int ok;
+
+	q.nkeys = 1 + (size_t)(*s ? (unsigned char)*s % 3 : 0);
+	expect_opt = "--keys";
+	if (setjmp(die_jmp)) {
+		after_free(&a);
+		ok = 0;
+	} else {
+		keys_parse(&a, &q, s, 1);
+		ok = 1;
+	}
+	int parsed = values_ok(&b, "--keys", s), want = parsed && b.n == q.nkeys;
+	for (size_t i = 0; want && i < b.n; i++)
+		want = b.v[i].type != GX_NULL;
+	if (ok != want)
+		abort();
+	if (ok && strcmp(a.json.s, b.json.s))
+		abort();
+	if (ok)
+		after_free(&a);
+	if (parsed)
+		after_free(&b);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *s = gx_strndup((const char *)data, size);	/* up to a NUL */
 
 	check_values(s);
 	check_shard(s);
+	check_keys(s);
 	free(s);
 	return 0;
 }
