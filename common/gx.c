@@ -38,21 +38,57 @@ int gx_env_flag(const char *name)
 	return v && *v && strcmp(v, "0");
 }
 
-static int log_json = -1;
+static int log_json = -1, log_stamps;
+static const char *log_entity, *log_run;
 
-/* GX_LOG_FORMAT=json (set by the scripts' --log-format json) makes every
- * stderr line one JSON object, for log shippers. */
+/* How stderr lines look, from the environment the scripts set up for a
+ * sync (gx-sync(1), ENVIRONMENT): GX_LOG_FORMAT=json makes every line one
+ * JSON object, for log shippers, with the entity and run id of
+ * GX_LOG_ENTITY and GX_LOG_RUN_ID; GX_LOG_TIMESTAMPS=1 starts every text
+ * line with the UTC time, for a log file. By hand, neither: "PROG: text". */
 static int json_logs(void)
 {
 	if (log_json < 0) {
-		const char *f = getenv("GX_LOG_FORMAT");
+		const char *f = getenv("GX_LOG_FORMAT"), *e = getenv("GX_LOG_ENTITY");
+		const char *r = getenv("GX_LOG_RUN_ID");
 		log_json = f && !strcmp(f, "json");
+		log_stamps = gx_env_flag("GX_LOG_TIMESTAMPS");
+		log_entity = e && *e ? e : NULL;
+		log_run = r && *r && r[strspn(r, "0123456789")] == '\0' ? r : NULL;
 	}
 	return log_json;
 }
 
+/* "YYYY-MM-DDTHH:MM:SSZ " of t, with arithmetic only (days to a civil
+ * date, after Howard Hinnant's algorithm): a signal handler may call it. */
+static void utc_stamp(char dst[22], time_t t)
+{
+	long long s = t, days = s / 86400, sod = s % 86400;
+	if (sod < 0)
+		sod += 86400, days--;
+	long long z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
+	long long doe = z - era * 146097;
+	long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+	long long d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
+	long long y = yoe + era * 400 + (m <= 2);
+	long long v[6] = { y, m, d, sod / 3600, sod / 60 % 60, sod % 60 };
+	static const char sep[] = "--T::Z";
+	char *p = dst;
+
+	for (int i = 0; i < 6; i++) {
+		for (int w = i ? 2 : 4; w-- > 0;)
+			p[w] = (char)('0' + v[i] % 10), v[i] /= 10;
+		p += i ? 2 : 4;
+		*p++ = sep[i];
+	}
+	*p++ = ' ';
+	*p = '\0';
+}
+
 /* A line of stderr as every message is written: "PROG: [LEVEL: ]TEXT", or
- * a JSON object, with the time when timed. */
+ * a JSON object, with the time when timed (a signal handler's line, made
+ * beforehand, gets its time as it is written: gx_handler_say). */
 static void log_line(gx_buf *line, const char *level, const char *text, int timed)
 {
 	if (json_logs()) {
@@ -66,11 +102,23 @@ static void log_line(gx_buf *line, const char *level, const char *text, int time
 			strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
 			buf_addf(line, "\"time\":\"%s.%03ldZ\",", ts, now.tv_nsec / 1000000);
 		}
-		buf_addf(line, "\"program\":\"%s\",\"level\":\"%s\",\"message\":", gx_prog,
-			 level);
+		buf_addf(line, "\"program\":\"%s\",", gx_prog);
+		if (log_entity) {
+			buf_adds(line, "\"entity\":");
+			json_add_str(line, log_entity, strlen(log_entity));
+			buf_addc(line, ',');
+		}
+		if (log_run)
+			buf_addf(line, "\"run_id\":%s,", log_run);
+		buf_addf(line, "\"level\":\"%s\",\"message\":", level);
 		json_add_str(line, text, strlen(text));
 		buf_adds(line, "}\n");
 	} else {
+		if (log_stamps && timed) {
+			char ts[22];
+			utc_stamp(ts, time(NULL));
+			buf_adds(line, ts);
+		}
 		buf_addf(line, "%s: %s%s%s\n", gx_prog,
 			 strcmp(level, "info") && strcmp(level, "error") ? level : "",
 			 strcmp(level, "info") && strcmp(level, "error") ? ": " : "", text);
@@ -93,11 +141,26 @@ static const int stop_sig[] = { SIGINT, SIGTERM, SIGHUP };
 static const char *const stop_name[] = { "SIGINT", "SIGTERM", "SIGHUP" };
 static char stop_msg[3][256];	/* made beforehand: a handler may only write(2) */
 
+void gx_handler_say(const char *line)
+{
+	char ts[22];
+	ssize_t w = 0;
+
+	if (!json_logs() && log_stamps) {
+		utc_stamp(ts, time(NULL));
+		w = write(STDERR_FILENO, ts, strlen(ts));
+	}
+	if (w >= 0 && write(STDERR_FILENO, line, strlen(line)) < 0)
+		return;	/* nothing better to do in a signal handler */
+}
+
 static void on_stop(int sig)
 {
 	for (size_t i = 0; i < 3; i++)
-		if (stop_sig[i] == sig && write(STDERR_FILENO, stop_msg[i], strlen(stop_msg[i])))
+		if (stop_sig[i] == sig) {
+			gx_handler_say(stop_msg[i]);
 			break;
+		}
 	raise(sig);	/* SA_RESETHAND, SA_NODEFER: the default action, now */
 }
 
@@ -203,6 +266,57 @@ void gx_debug(const char *fmt, ...)
 	va_start(ap, fmt);
 	vmsg("debug", fmt, ap);
 	va_end(ap);
+}
+
+/* Progress goes to GX_PROGRESS_FD when the scripts name one (their own
+ * stderr, a terminal, while the stages' stderr is kept for the end), with
+ * the entity as its name; on a terminal, in text, it redraws one line
+ * (\r), ended by a newline when we exit. Else it is an info line. */
+static int progress_fd = -2, progress_open;
+
+static void progress_end(void)
+{
+	if (progress_open && write(progress_fd, "\n", 1) < 0)
+		return;	/* the terminal went away: nothing to end */
+}
+
+void gx_progress(const char *fmt, ...)
+{
+	char text[1024];
+	gx_buf line = GX_BUF_INIT;
+	const char *prog = gx_prog;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	if (progress_fd == -2) {
+		const char *v = getenv("GX_PROGRESS_FD");
+		char *end;
+		long fd = v && *v ? strtol(v, &end, 10) : -1;
+		progress_fd = fd >= 0 && fd < 1024 && !*end && fcntl((int)fd, F_GETFD) >= 0 ?
+			(int)fd : -1;
+	}
+	if (progress_fd < 0) {
+		gx_info("%s", text);
+		return;
+	}
+	int redraw = !json_logs() && isatty(progress_fd);
+	if (log_entity && !json_logs())
+		gx_prog = log_entity;	/* "appointments: progress: ..." */
+	log_line(&line, "info", text, 1);
+	gx_prog = prog;
+	if (redraw) {
+		/* "\r" then the line without its newline, then erase the rest. */
+		line.s[--line.len] = '\0';
+		buf_adds(&line, "\033[K");
+		if (!progress_open)
+			atexit(progress_end);
+		progress_open = 1;
+	}
+	if (write(progress_fd, "\r", redraw) < 0 || write(progress_fd, line.s, line.len) < 0)
+		progress_fd = -1;	/* gone: on stderr from now on */
+	buf_free(&line);
 }
 
 static noreturn void out_failed(void)

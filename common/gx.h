@@ -38,6 +38,9 @@ noreturn void gx_bad_option(int ch, char **argv);
 /* A summary or progress line on stderr ("PROG: message", or JSON). */
 void gx_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void gx_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A progress line: on the descriptor GX_PROGRESS_FD names, live (redrawn in
+ * place on a terminal), else as gx_info. */
+void gx_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* SIGINT, SIGTERM and SIGHUP (unless ignored on entry, as under nohup):
  * one line on stderr as gx_die writes it (in JSON without a time), of what
  * with %s the signal's name, then death by the signal itself, so that a
@@ -49,6 +52,9 @@ void gx_hold_stops(void);
  * as gx_die writes it, in JSON without a time. */
 void gx_handler_line(char *dst, size_t size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Writes such a line from a signal handler, after the time when text lines
+ * are timed (GX_LOG_TIMESTAMPS). */
+void gx_handler_say(const char *line);
 /* Flushes stdout; dies on a write error other than EPIPE. Call at the end. */
 void gx_flush(void);
 /* Writes n bytes to stdout (buffered); EPIPE ends the program with 0. */

@@ -60,8 +60,9 @@ static void set_last(gx_buf *last, const MYSQL_FIELD *f, MYSQL_ROW row,
 	buf_addc(last, ']');
 }
 
-/* --progress: a line every r->progress seconds, on stderr only. The clock
- * is read per record: cheap next to formatting it. */
+/* --progress: a line every r->progress seconds, never on stdout (on stderr,
+ * or live on the scripts' terminal: gx_progress). The clock is read per
+ * record: cheap next to formatting it. */
 static void progress(struct run *r)
 {
 	double now = gx_clock(), secs = now - r->t0;
@@ -69,7 +70,7 @@ static void progress(struct run *r)
 	if (now < r->next)
 		return;
 	r->next = now + r->progress;
-	gx_info("progress: %llu records in %.1f s (%.0f rows/s)", r->records, secs,
+	gx_progress("progress: %llu records in %.1f s (%.0f rows/s)", r->records, secs,
 		secs > 0 ? (double)r->records / secs : 0.0);
 }
 

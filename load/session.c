@@ -21,16 +21,10 @@ static char alarm_msg[2][256];		/* [in_commit] */
 static volatile sig_atomic_t in_commit;
 static int armed;
 
-static void say(const char *m)
-{
-	if (write(STDERR_FILENO, m, strlen(m)) < 0)
-		return;	/* nothing better to do in a signal handler */
-}
-
 static void on_alarm(int sig)
 {
 	(void)sig;
-	say(alarm_msg[in_commit]);
+	gx_handler_say(alarm_msg[in_commit]);
 	_exit(GX_EXIT_SERVER);
 }
 

@@ -214,6 +214,34 @@ static void forward(int sig)
 		kill(child, sig);
 }
 
+/* Who holds ENTITY's lock, from its running row in sync_history (the
+ * scripts record their host and pid there): ": run 812 on db1, pid 4242,
+ * running for 3 min 12 s". Nothing when there is none (yet), or when the
+ * history cannot be read: the lock's answer stands alone then. */
+static void lock_holder(gx_buf *b, PGconn *c, const char *entity)
+{
+	PGresult *r = PQexecParams(c,
+		"SELECT id, COALESCE(configuration->>'host', 'an unknown host'),"
+		" COALESCE(configuration->>'pid', '?'),"
+		" greatest(0, round(extract(epoch FROM clock_timestamp() - start_time)))::bigint"
+		" FROM orchestration.sync_history WHERE crm_source = '" CRM "'"
+		" AND sync_type = $1 AND status = 'running' ORDER BY id DESC LIMIT 1",
+		1, NULL, &entity, NULL, NULL, 0);
+
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+		long long s = atoll(PQgetvalue(r, 0, 3));
+		buf_addf(b, ": run %s on %s, pid %s, running for ", PQgetvalue(r, 0, 0),
+			 PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2));
+		if (s >= 3600)
+			buf_addf(b, "%lld h %lld min", s / 3600, s / 60 % 60);
+		else if (s >= 60)
+			buf_addf(b, "%lld min %lld s", s / 60, s % 60);
+		else
+			buf_addf(b, "%lld s", s);
+	}
+	PQclear(r);
+}
+
 static int cmd_lock(int argc, char **argv)
 {
 	if (argc < 4 || strcmp(argv[2], "--"))
@@ -224,9 +252,12 @@ static int cmd_lock(int argc, char **argv)
 	int got = !strcmp(PQgetvalue(r, 0, 0), "t");
 
 	PQclear(r);
-	if (!got)
-		gx_die(GX_EXIT_LOCKED, "%s: another run holds the lock (see gx-state list %s)",
-		       entity, entity);
+	if (!got) {
+		gx_buf who = GX_BUF_INIT;
+		lock_holder(&who, c, entity);
+		gx_die(GX_EXIT_LOCKED, "%s: another run holds the lock%s (see gx-state list %s)",
+		       entity, who.s, entity);
+	}
 	gx_debug("%s: lock taken", entity);
 	if (setenv("GX_LOCK_HELD", entity, 1))
 		gx_die(GX_EXIT_BUG, "setenv: %s", strerror(errno));
@@ -312,8 +343,11 @@ static int cmd_begin(int argc, char **argv)
 		PGresult *r = gx_pg_execp(c, LOCK_SQL("pg_try_advisory_xact_lock"), 1, &entity);
 		int got = !strcmp(PQgetvalue(r, 0, 0), "t");
 		PQclear(r);
-		if (!got)
-			gx_die(GX_EXIT_LOCKED, "%s: another run holds the lock", entity);
+		if (!got) {
+			gx_buf who = GX_BUF_INIT;
+			lock_holder(&who, c, entity);
+			gx_die(GX_EXIT_LOCKED, "%s: another run holds the lock%s", entity, who.s);
+		}
 	}
 	const char *p1[] = { entity };
 	PGresult *r = gx_pg_execp(c,

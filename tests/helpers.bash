@@ -15,6 +15,9 @@ export PATH="$GX_BIN:$GX_ROOT/scripts:$PATH"
 # No settings file of this machine or user changes what a test runs
 # (tests/settings.bats reads its own).
 export GX_CONFIG=none
+# Nor a timestamp on the scripts' log lines off a terminal (their default):
+# tests compare stderr whole (tests/feedback.bats checks the default).
+export GX_LOG_TIMESTAMPS=0
 
 gx_servers_start() {
 	export GX_SB="$BATS_FILE_TMPDIR/sandbox"

@@ -106,8 +106,9 @@ setup() {
 		jq -se 'length == 1 and (.[0] | type == "object" and (.program | type) == "string"
 			and (.level | type) == "string")' <<<"$line" >/dev/null || { echo "not a JSON log line: $line"; false; }
 	done <<<"$stderr"
-	[[ $stderr == *'"program":"gx-load","level":"info"'* ]]
-	[[ $stderr == *'"program":"gx-extract","level":"info"'* ]]
+	# (with the entity and the run: tests/feedback.bats)
+	[[ $stderr == *'"program":"gx-load","entity":"appointments","run_id":'*'"level":"info"'* ]]
+	[[ $stderr == *'"program":"gx-extract","entity":"appointments","run_id":'*'"level":"info"'* ]]
 }
 
 @test "gx-state list --json gives one JSON object per run, newest first" {
