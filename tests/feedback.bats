@@ -195,6 +195,17 @@ on_tty() {
 	done
 }
 
+@test "all --debug --log-format json: its own debug lines (make's, the Makefile's) are JSON too" {
+	run --separate-stderr all --only services --debug --log-format json
+	[ "$status" -eq 0 ]
+	for line in "${stderr_lines[@]}"; do
+		jq -e 'type == "object" and (.entity == "services" or .entity == "all")' \
+			<<<"$line" >/dev/null || { echo "not a JSON line of the run: $line"; false; }
+	done
+	[ "$(printf '%s\n' "${stderr_lines[@]}" | jq -s '[.[] | select(.program == "all"
+		and .level == "debug" and (.message | startswith("Makefile: services:")))] | length')" -eq 1 ]
+}
+
 # ---- the lock --------------------------------------------------------------
 
 @test "a run refused by the lock names the run holding it: id, host, pid, how long" {
