@@ -100,6 +100,19 @@ struct prune {
 	gx_buf kept_keys;		/* COPY text of rejected records' keys */
 };
 
+/* verify.c: --verify [--repair]. The batch's statement (target.upsert_sql)
+ * is then its comparison; the upsert is kept here for the repair. */
+struct verify {
+	int on, repair;
+	const char *report_path;	/* --report */
+	FILE *report;
+	int *nullable;			/* per key: may hold NULL */
+	gx_buf upsert_sql;
+	unsigned long long base;	/* the target's rows before */
+	unsigned long long missing, extra, different;
+	gx_buf columns;			/* {"col": rows differing in it, ...} */
+};
+
 /* The counts: of batch.c, prune_apply and the end marker (main.c); report.c
  * reports them. */
 struct counts {
@@ -116,6 +129,7 @@ struct load {
 	struct keep keep;
 	struct prune prune;
 	struct counts n;
+	struct verify v;
 	int dry_run;
 };
 
@@ -188,6 +202,17 @@ void prune_check_end(const struct target *t, struct session *db, const struct gx
 		     unsigned long long upstream_rejected);
 unsigned long long prune_apply(struct prune *p, const struct target *t, struct session *db);
 
+/* verify.c: verify_begin after BEGIN (in load_begin), verify_prepare after
+ * target_prepare, verify_check_end at the end marker, verify_apply after
+ * the last batch (drift counted and reported; with --repair, repaired or
+ * refused), verify_record in place of run_finish (error: a refusal). */
+void verify_begin(struct load *L);
+void verify_prepare(struct load *L);
+void verify_check_end(struct load *L, const struct gx_reader *end);
+void verify_apply(struct load *L, const char *run, const gx_buf *end);
+void verify_record(struct load *L, const char *run, const gx_buf *end, const char *error);
+void verify_free(struct verify *v);
+
 /* keep.c: keep_start names the run's entity; keep_begin (in load_begin)
  * makes the transaction's temporary tables and counts the open rejects;
  * keep_prepare (after target_prepare) makes each batch note, while staged,
@@ -206,6 +231,17 @@ void keep_apply(struct keep *k, struct session *db);
 /* {"rejects_kept":B,...} for the run's performance_metrics. */
 void keep_metrics(const struct keep *k, gx_buf *json);
 void keep_free(struct keep *k);
+
+/* verify.c: verify_begin after BEGIN (in load_begin), verify_prepare after
+ * target_prepare, verify_check_end at the end marker, verify_apply after
+ * the last batch (drift counted and reported; with --repair, repaired or
+ * refused), verify_record in place of run_finish (error: a refusal). */
+void verify_begin(struct load *L);
+void verify_prepare(struct load *L);
+void verify_check_end(struct load *L, const struct gx_reader *end);
+void verify_apply(struct load *L, const char *run, const gx_buf *end);
+void verify_record(struct load *L, const char *run, const gx_buf *end, const char *error);
+void verify_free(struct verify *v);
 
 /* report.c */
 void run_check(struct session *db, const char *run);

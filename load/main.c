@@ -3,7 +3,7 @@
  *
  *   gx-load --table SCHEMA.TABLE --key COL [--key COL2]
  *           [--force-overwrite | --insert-only] [--dry-run]
- *           [--prune[=soft] [--prune-max PCT]]
+ *           [--prune[=soft] [--prune-max PCT]] [--verify [--repair] [--report FILE]]
  *           [--rejects FILE] [--max-errors N] [--batch N] [--stats FILE]
  *           [--run ID] [--db CONNINFO] [--timeout S] [--debug]
  *
@@ -20,6 +20,9 @@
  * was a complete read and delete the rows it lacked (or refuse past
  * --prune-max); finish --run in orchestration.sync_history, COMMIT (or
  * ROLLBACK for --dry-run), report.
+ *
+ * With --verify the batches compare instead of upserting, and the drift is
+ * reported (and with --repair repaired) at the end marker (verify.c).
  *
  * Whatever stops it before COMMIT (bad data, a lost or silent server, a
  * signal, kill -9) leaves the target as it was: the transaction is still
@@ -50,6 +53,13 @@ static noreturn void usage(void)
 "                        on rows that come back\n"
 "  --prune-max PCT       refuse (roll back, exit 1) when more than PCT percent of\n"
 "                        the table's (live) rows would go (default 10)\n"
+"  --verify              compare instead of loading: report the rows missing in\n"
+"                        the target, extra in it and different (with columns);\n"
+"                        writes nothing to the target; needs a complete stream\n"
+"  --repair              --verify, then fix exactly the drifted rows (extras\n"
+"                        deleted as --prune would, within --prune-max)\n"
+"  --report FILE         with --verify: every drifted row there as NDJSON\n"
+"                        {\"kind\":K,\"key\":{...},\"columns\":[...]}\n"
 "  --rejects FILE        write refused records there as NDJSON\n"
 "                        {\"line\":N,\"sqlstate\":S,\"error\":E,\"record\":{...}}\n"
 "  --max-errors N        fail (and roll back) past N rejected records (default 0)\n"
@@ -109,7 +119,9 @@ static void read_records(struct load *L, struct gx_reader *r, gx_buf *end)
 			if (r->end_seen && !end->len) {
 				buf_add(end, r->line.s, r->line.len);
 				L->n.upstream_rejected = marker_count(r, "rejected");
-				if (L->prune.mode)
+				if (L->v.on)
+					verify_check_end(L, r);
+				else if (L->prune.mode)
 					prune_check_end(&L->t, &L->db, r, L->n.upstream_rejected);
 			}
 			continue;
@@ -117,6 +129,8 @@ static void read_records(struct load *L, struct gx_reader *r, gx_buf *end)
 		if (!L->t.cols) {
 			target_prepare(&L->t, &L->db, r, L->prune.mode);
 			keep_prepare(&L->keep, &L->t);
+			if (L->v.on)
+				verify_prepare(L);
 			deadline_off(&L->db);
 		}
 		batch_add(L, r);
@@ -140,6 +154,8 @@ static void read_records(struct load *L, struct gx_reader *r, gx_buf *end)
 void load_begin(struct load *L)
 {
 	sql_run(&L->db, "BEGIN");
+	if (L->v.on)
+		verify_begin(L);
 	if (L->t.cols)
 		target_stage(&L->t, &L->db);
 	if (L->prune.mode)
@@ -153,6 +169,7 @@ static void load_free(struct load *L)
 	batch_free(&L->b);
 	buf_free(&L->rej.line);
 	buf_free(&L->prune.kept_keys);
+	verify_free(&L->v);
 	keep_free(&L->keep);
 }
 
@@ -197,7 +214,9 @@ int main(int argc, char **argv)
 		{ "prune", optional_argument, 0, 'P' }, { "prune-max", required_argument, 0, 'M' },
 		{ "db", required_argument, 0, 'd' }, { "timeout", required_argument, 0, 'T' },
 		{ "debug", no_argument, 0, 'D' }, { "help", no_argument, 0, 'h' },
-		{ "version", no_argument, 0, 'V' }, { 0 } };
+		{ "version", no_argument, 0, 'V' }, { "verify", no_argument, 0, 'v' },
+		{ "repair", no_argument, 0, 'H' }, { "report", required_argument, 0, 'O' },
+		{ 0 } };
 	struct load L = { .t.mode = MODE_CHANGED, .b.size = 10000, .prune.max = 10,
 			  .rej.rate = -1 };
 	const char *conninfo = NULL, *stats_path = NULL, *run = NULL;
@@ -228,6 +247,9 @@ int main(int argc, char **argv)
 		case 'R': gx_parse_count("--run", run = optarg); break;
 		case 'P': L.prune.mode = parse_prune(optarg); break;
 		case 'M': L.prune.max = parse_percent(optarg); break;
+		case 'v': L.v.on = 1; break;
+		case 'H': L.v.on = L.v.repair = 1; break;
+		case 'O': L.v.report_path = optarg; break;
 		case 'd': conninfo = optarg; break;
 		case 'T': timeout = gx_parse_count("--timeout", optarg); break;
 		case 'D': gx_debug_on = 1; break;
@@ -242,6 +264,11 @@ int main(int argc, char **argv)
 		gx_usage_error("--table and --key are required");
 	if (force && insert)
 		gx_die(GX_EXIT_DATA, "--force-overwrite and --insert-only exclude each other");
+	if (L.v.on && (force || insert || L.prune.mode))
+		gx_die(GX_EXIT_DATA, "--verify compares: it takes no --force-overwrite, "
+		       "--insert-only or --prune (--repair deletes the extras)");
+	if (L.v.report_path && !L.v.on)
+		gx_die(GX_EXIT_DATA, "--report: only with --verify");
 	if (L.b.size == 0)
 		gx_die(GX_EXIT_DATA, "--batch: must be at least 1");
 	if (timeout > 86400)
@@ -254,19 +281,24 @@ int main(int argc, char **argv)
 	target_check(&L.t, &L.db);
 	if (run) {
 		run_check(&L.db, run);
-		keep_start(&L.keep, &L.db, run);
+		if (!L.v.on)	/* a verify loads nothing: no reject is kept or settled */
+			keep_start(&L.keep, &L.db, run);
 	}
 	load_begin(&L);
 	if (L.rej.path)
 		L.rej.f = open_output(L.rej.path, "rejects");
 	if (stats_path)
 		stats = open_output(stats_path, "stats");
+	if (L.v.report_path)
+		L.v.report = open_output(L.v.report_path, "report");
 	deadline_off(&L.db);
 
 	spill_open(&L.b);
 	read_records(&L, &r, &end);
 	if (L.prune.mode)
 		L.n.deleted = prune_apply(&L.prune, &L.t, &L.db);
+	if (L.v.on)
+		verify_apply(&L, run, &end);
 	keep_apply(&L.keep, &L.db);
 	if (L.rej.f && fclose(L.rej.f) != 0)
 		gx_die(GX_EXIT_DATA, "%s: write error", L.rej.path);
@@ -274,10 +306,14 @@ int main(int argc, char **argv)
 	L.n.end = gx_clock();
 	if (L.dry_run) {
 		rollback(&L.db);
-		if (run)
+		if (run && L.v.on)
+			verify_record(&L, run, &end, NULL);
+		else if (run)
 			run_finish(&L, run, &end, 1);
 	} else {
-		if (run)
+		if (run && L.v.on)
+			verify_record(&L, run, &end, NULL);
+		else if (run)
 			run_finish(&L, run, &end, 0);
 		session_commit(&L.db);
 	}

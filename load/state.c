@@ -612,6 +612,7 @@ static const char latest_sql[] =
 	"  performance_metrics->'stream'->>'instant' AS instant"
 	"  FROM orchestration.sync_history WHERE crm_source = '" CRM "' AND " MOVED
 	"  AND COALESCE(performance_metrics->>'dry_run', 'false') = 'false'"
+	"  AND NOT performance_metrics ? 'verify'"	/* a verify is no sync */
 	"  ORDER BY sync_type, start_time DESC, id DESC)"
 	" SELECT r.sync_type, r.status,"
 	"  round(extract(epoch FROM now() - r.start_time))::bigint,"
@@ -632,6 +633,15 @@ static const char latest_sql[] =
 	"  (SELECT round(extract(epoch FROM now() - max(x.start_time))::numeric, 3)"
 	"   FROM orchestration.sync_history x WHERE x.crm_source = '" CRM "'"
 	"   AND x.sync_type = r.sync_type AND x.status = 'running')"
+	/* The latest verify (named columns: found by name, whatever comes before). */
+	"  , (SELECT (v.performance_metrics->>'drift_rows')::bigint FROM orchestration.sync_history v"
+	"   WHERE v.crm_source = '" CRM "' AND v.sync_type = r.sync_type"
+	"   AND v.configuration->>'mode' = 'verify' AND v.performance_metrics ? 'drift_rows'"
+	"   ORDER BY v.start_time DESC, v.id DESC LIMIT 1) AS verify_drift,"
+	"  (SELECT extract(epoch FROM v.end_time)::bigint FROM orchestration.sync_history v"
+	"   WHERE v.crm_source = '" CRM "' AND v.sync_type = r.sync_type"
+	"   AND v.configuration->>'mode' = 'verify' AND v.performance_metrics ? 'drift_rows'"
+	"   ORDER BY v.start_time DESC, v.id DESC LIMIT 1) AS verify_at"
 	" FROM r LEFT JOIN s USING (sync_type) ORDER BY r.sync_type";
 
 /* What the latest run found about the source's clocks, for status. */
@@ -646,6 +656,10 @@ static void notes(gx_buf *b, PGresult *r, int i)
 		buf_addf(b, "blind: %s; ", PQgetvalue(r, i, 16));
 	if (strcmp(PQgetvalue(r, i, 17), "0"))
 		buf_addf(b, "rejects %s; ", PQgetvalue(r, i, 17));
+	/* Rows the latest verify found that the deltas had missed: a bug signal. */
+	int vd = PQfnumber(r, "verify_drift");
+	if (vd >= 0 && !PQgetisnull(r, i, vd) && strcmp(PQgetvalue(r, i, vd), "0"))
+		buf_addf(b, "drift %s (verify); ", PQgetvalue(r, i, vd));
 	if (!strcmp(PQgetvalue(r, i, 19), "t"))
 		buf_addf(b, "dry run; ");
 	if (b->len > 2)
@@ -758,6 +772,11 @@ static int cmd_metrics(int argc, char **argv)
 	       "source clock in the latest run", r, 15, "");
 	metric(&b, "open_rejects", "rejected rows kept in orchestration.sync_rejects, "
 	       "retried by key on every run until they load or leave the source", r, 17, "");
+	metric(&b, "last_verify_drift_rows", "rows the latest verify found missing, extra or "
+	       "different in the target (deltas had missed them: a bug signal)", r,
+	       PQfnumber(r, "verify_drift"), "");
+	metric(&b, "last_verify_timestamp_seconds", "end of the latest verify", r,
+	       PQfnumber(r, "verify_at"), "");
 	buf_addf(&b, "# HELP gx_source_blind 1 if the source account could not see open "
 		 "transactions or replica lag in the latest run\n# TYPE gx_source_blind gauge\n");
 	for (int i = 0; i < PQntuples(r); i++)
