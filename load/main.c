@@ -39,11 +39,14 @@
 static noreturn void usage(void)
 {
 	fprintf(stdout,
-"usage: gx-load --table SCHEMA.TABLE --key COL [--key COL]... [options] < records.ndjson\n"
+"usage: gx-load --table SCHEMA.TABLE --key COL [--key COL]... [options]\n"
+"               < records.ndjson\n"
 "  --table SCHEMA.TABLE  the target; names are used as written (quoted)\n"
 "  --key COL             the upsert key (repeat for a composite key); the table\n"
-"                        needs a unique index or constraint on exactly these columns\n"
-"  --force-overwrite     rewrite every existing row (default: only rows that differ)\n"
+"                        needs a unique index or constraint on exactly these\n"
+"                        columns\n"
+"  --force-overwrite     rewrite every existing row (default: only the rows\n"
+"                        that differ)\n"
 "  --insert-only         insert new keys, leave existing rows alone\n"
 "  --dry-run             do everything, report, then roll back\n"
 "  --prune               delete the rows the stream lacks; only for a complete\n"
@@ -67,9 +70,9 @@ static noreturn void usage(void)
 "                        was rejected (gx-map's rejects too): a systemic failure\n"
 "  --batch N             records per COPY and upsert (default 10000)\n"
 "  --stats FILE          write the counts as a JSON object\n"
-"  --run ID              finish this running orchestration.sync_history run in the\n"
-"                        same transaction as the data, and keep its rejects by key\n"
-"                        in orchestration.sync_rejects\n"
+"  --run ID              finish this running orchestration.sync_history run in\n"
+"                        the same transaction as the data, and keep its rejects\n"
+"                        by key in orchestration.sync_rejects\n"
 "  --db CONNINFO         libpq connection string (never with a password)\n"
 "  --timeout S           give up (exit 2) when PostgreSQL does not accept the\n"
 "                        connection or finish a statement within S seconds, or\n"
@@ -87,7 +90,8 @@ static noreturn void usage(void)
 "input; SIGINT, SIGTERM or SIGHUP before COMMIT: one line, nothing committed,\n"
 "killed by that signal (130, 143, 129 in a shell); once COMMIT is sent they\n"
 "wait for its outcome.\n"
-"Example: gx-map appointments.map < raw.ndjson | gx-load --table ingestion.genius_appointment --key id\n");
+"Example: gx-map appointments.map < raw.ndjson |\n"
+"           gx-load --table ingestion.genius_appointment --key id\n");
 	gx_flush();
 	exit(0);
 }

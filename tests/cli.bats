@@ -30,6 +30,16 @@ bats_require_minimum_version 1.5.0
 	done
 }
 
+@test "every help text fits 80 columns" {
+	for prog in gx-extract gx-map gx-load gx-state "$GX_ROOT/scripts/appointments" \
+		"$GX_ROOT/scripts/all" "$GX_ROOT/scripts/gx-sync"; do
+		run --separate-stderr "$prog" --help
+		[ "$status" -eq 0 ]
+		wide=$(awk -v p="${prog##*/}" 'length > 80 { print p ": " $0 }' <<<"$output")
+		[ -z "$wide" ] || { echo "$wide"; false; }
+	done
+}
+
 @test "--version everywhere; gx-sync list; -- ends the options of the scripts and gx-sync" {
 	v=$(gx-state --version)
 	[[ $v =~ ^gx-state\ [0-9]+\.[0-9]+ ]]
