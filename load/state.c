@@ -48,6 +48,7 @@ static noreturn void usage(void)
 "  begin ENTITY [--endpoint TEXT] [--conf KEY=VALUE]...\n"
 "                                   record a running run; prints its id\n"
 "  finish ID --status success|partial|failed [--error TEXT]\n"
+"         [--rejects-file F]...\n"
 "                                   end a run that is still running\n"
 "  checkpoint ENTITY [--lookback SECONDS] [--walk KEY] [--args]\n"
 "                                   where the next delta starts (JSON, or\n"
@@ -391,31 +392,43 @@ static int cmd_finish(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "status", required_argument, 0, 's' },
-		{ "error", required_argument, 0, 'e' }, { 0 } };
+		{ "error", required_argument, 0, 'e' },
+		{ "rejects-file", required_argument, 0, 'r' }, { 0 } };
 	const char *status = NULL, *error = NULL;
+	gx_buf files = GX_BUF_INIT;	/* a JSON array of the reject files */
 	int ch;
 
+	buf_adds(&files, "[");
 	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		if (ch == 's')
+		if (ch == 's') {
 			status = optarg;
-		else if (ch == 'e')
+		} else if (ch == 'e') {
 			error = optarg;
-		else
+		} else if (ch == 'r') {
+			if (files.len > 1)
+				buf_addc(&files, ',');
+			json_add_str(&files, optarg, strlen(optarg));
+		} else {
 			gx_bad_option(ch, argv);
+		}
 	}
+	buf_adds(&files, "]");
 	if (optind != argc - 1 || !status)
-		bad_args("finish ID --status success|partial|failed [--error TEXT]");
+		bad_args("finish ID --status success|partial|failed [--error TEXT] "
+			 "[--rejects-file F]...");
 	if (strcmp(status, "success") && strcmp(status, "partial") && strcmp(status, "failed"))
 		gx_die(GX_EXIT_DATA, "--status: expected success, partial or failed, got '%s'", status);
 	gx_parse_count("run id", argv[optind]);
-	const char *p[] = { argv[optind], status, error };
+	const char *p[] = { argv[optind], status, error, files.len > 2 ? files.s : NULL };
 	PGconn *c = connect_db();
 	PGresult *r = gx_pg_execp(c,
 		"UPDATE orchestration.sync_history SET status = $2, end_time = clock_timestamp(), "
 		"error_message = COALESCE($3, error_message), performance_metrics = "
 		"performance_metrics || jsonb_build_object('duration_seconds', "
 		"round(extract(epoch FROM clock_timestamp() - start_time)::numeric, 3)) "
-		"WHERE id = $1::bigint AND status = 'running' RETURNING id", 3, p);
+		"|| COALESCE(jsonb_build_object('rejects_files', $4::jsonb), '{}') "
+		"WHERE id = $1::bigint AND status = 'running' RETURNING id", 4, p);
+	buf_free(&files);
 	int n = PQntuples(r);
 	PQclear(r);
 	if (!n) {

@@ -137,6 +137,11 @@ dst_count() { gx_pg -c "SELECT count(*) FROM ingestion.genius_appointment"; }
 	[ "$(dst_count)" -eq 0 ]
 	[ "$(gx_pg -c "SELECT count(*) FROM orchestration.sync_rejects")" -eq 0 ]
 	[ "$(gx-state checkpoint appointments | jq .run)" = null ]
+	# the failed run says where its rejected rows went, and records it
+	f=$(gx-state last appointments --json | jq -r '.performance_metrics.rejects_files[0] // empty')
+	[ -n "$f" ]
+	[ -s "$f" ]
+	[[ $output == *"rejected rows are in $f"* ]]
 }
 
 @test "the threshold: up to --max-errors rejects always pass (1 of 2 is no evidence), beyond it a share over --max-error-rate aborts" {
