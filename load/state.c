@@ -646,8 +646,9 @@ static const char latest_sql[] =
 	"   FROM jsonb_array_elements_text(r.st->'blind') b) END,"
 	"  (SELECT count(*) FROM orchestration.sync_rejects j WHERE j.crm_source = '" CRM "'"
 	"   AND j.entity = r.sync_type AND j.closed_at IS NULL),"
+	"  CASE WHEN r.sync_type <> 'all' THEN"	/* 'all' has no checkpoint */
 	"  round((extract(epoch FROM now()) - COALESCE(s.instant::float8,"
-	"   extract(epoch FROM s.end_time)))::numeric, 3),"
+	"   extract(epoch FROM s.end_time)))::numeric, 3) END,"
 	"  r.dry,"
 	"  (SELECT round(extract(epoch FROM now() - max(x.start_time))::numeric, 3)"
 	"   FROM orchestration.sync_history x WHERE x.crm_source = '" CRM "'"

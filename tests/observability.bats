@@ -74,6 +74,9 @@ setup() {
 	# the checkpoint is the source's clock when the run read it: seconds ago
 	awk -v l="$lag" 'BEGIN { exit !(l >= 0 && l < 60) }'
 	grep -q '^# TYPE gx_lag_seconds gauge$' <<<"$output"
+	# an 'all' run has no checkpoint of its own: no lag
+	all --only appointments 2>/dev/null
+	[ -z "$(gx-state metrics | grep '^gx_lag_seconds{entity="all"}')" ]
 }
 
 @test "dry runs are marked in gx-state list and status, and do not count in the metrics" {
