@@ -232,17 +232,6 @@ void keep_apply(struct keep *k, struct session *db);
 void keep_metrics(const struct keep *k, gx_buf *json);
 void keep_free(struct keep *k);
 
-/* verify.c: verify_begin after BEGIN (in load_begin), verify_prepare after
- * target_prepare, verify_check_end at the end marker, verify_apply after
- * the last batch (drift counted and reported; with --repair, repaired or
- * refused), verify_record in place of run_finish (error: a refusal). */
-void verify_begin(struct load *L);
-void verify_prepare(struct load *L);
-void verify_check_end(struct load *L, const struct gx_reader *end);
-void verify_apply(struct load *L, const char *run, const gx_buf *end);
-void verify_record(struct load *L, const char *run, const gx_buf *end, const char *error);
-void verify_free(struct verify *v);
-
 /* report.c */
 void run_check(struct session *db, const char *run);
 void run_finish(struct load *L, const char *run, const gx_buf *end_marker, int dry_run);

@@ -21,13 +21,7 @@ setup() {
 	# A small table syncs in a blink: slow the stream down (gx-map reads at
 	# about 4,000 rows/s) so that random kill points land inside the run.
 	if [ "${FAULT_ROWS:-3000}" -lt 100000 ]; then
-		local d="$BATS_TEST_TMPDIR/bin" p
-		mkdir -p "$d"
-		for p in gx-extract gx-load gx-state; do ln -sf "$GX_BIN/$p" "$d/$p"; done
-		printf '#!/usr/bin/env bash\nawk '\''{ print; fflush() } NR %% 200 == 0 { system("sleep 0.05") }'\'' | "%s/gx-map" "$@"\n' \
-			"$GX_BIN" >"$d/gx-map"
-		chmod +x "$d/gx-map"
-		export GX_BIN=$d
+		gx_slow_map 200 0.05
 	fi
 }
 

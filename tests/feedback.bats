@@ -24,16 +24,7 @@ TS='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z'
 
 # A gx-map that reads slowly (about 1,500 rows/s), so that a sync lasts long
 # enough for progress lines: gx-extract reads on while its output drains.
-slow_map() {
-	local d="$BATS_TEST_TMPDIR/bin" p
-	mkdir -p "$d"
-	for p in gx-extract gx-load gx-state; do ln -sf "$GX_BIN/$p" "$d/$p"; done
-	printf '#!/usr/bin/env bash\nawk '\''{ print; fflush() } NR %% 30 == 0 { system("sleep 0.02") }'\'' | "%s/gx-map" "$@"\n' \
-		"$GX_BIN" >"$d/gx-map"
-	chmod +x "$d/gx-map"
-	export GX_BIN=$d
-	export PATH="$d:$PATH"
-}
+slow_map() { gx_slow_map 30 0.02; }
 
 # A table big enough to outlast gx-extract's 1 MB output buffer and the pipe.
 big_table() {

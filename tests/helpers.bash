@@ -153,3 +153,17 @@ mysql_restart() {
 	done
 	return 1
 }
+
+# gx_slow_map EVERY SLEEP: from here on the test's gx-map sleeps SLEEP s
+# every EVERY rows (awk in front of the real one), so that a sync lasts long
+# enough to be killed or to show progress; the other programs are the real
+# ones. Sets GX_BIN and PATH to the directory of the wrappers.
+gx_slow_map() {
+	local d="$BATS_TEST_TMPDIR/bin" p
+	mkdir -p "$d"
+	for p in gx-extract gx-load gx-state; do ln -sf "$GX_BIN/$p" "$d/$p"; done
+	printf '#!/usr/bin/env bash\nawk '\''{ print; fflush() } NR %% %d == 0 { system("sleep %s") }'\'' | "%s/gx-map" "$@"\n' \
+		"$1" "$2" "$GX_BIN" >"$d/gx-map"
+	chmod +x "$d/gx-map"
+	export GX_BIN=$d PATH="$d:$PATH"
+}

@@ -20,21 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static jmp_buf die_jmp;
-static const char *expect_opt;	/* the option a refusal must name */
-
-void gx_die(int status, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	if (status != GX_EXIT_DATA || strncmp(msg, expect_opt, strlen(expect_opt)))
-		abort();
-	longjmp(die_jmp, 1);
-}
+#include "refusal.h"	/* die_prefix: the option a refusal must name */
 
 /* The reader's verdict on s as the value of a member: its type, or -1
  * when the line is not JSON (-2 when it is not one line); *val gets the
@@ -56,7 +42,7 @@ static int reader_type(const char *s, size_t n, gx_buf *val)
 	if (!in)
 		abort();
 	reader_init(&r, in, "option");
-	expect_opt = "option: line 1: ";
+	die_prefix = "option: line 1: ";
 	if (setjmp(die_jmp) == 0 && reader_next(&r) && r.nf == 1) {
 		buf_reset(val);
 		buf_add(val, r.f[0].val, r.f[0].vlen);
@@ -139,7 +125,7 @@ static int good_bounds(const char *a, size_t n, unsigned want)
 
 static int values_ok(struct after *a, const char *opt, const char *s)
 {
-	expect_opt = opt;
+	die_prefix = opt;
 	if (setjmp(die_jmp)) {
 		after_free(a);
 		return 0;
@@ -181,7 +167,7 @@ static void check_values(const char *s)
 
 static int shard_ok(struct shard *s, const char *kn, const char *bounds)
 {
-	expect_opt = "--shard";
+	die_prefix = "--shard";
 	if (setjmp(die_jmp)) {
 		shard_free(s);
 		return 0;
@@ -248,7 +234,7 @@ static void check_keys(const char *s)
 	int ok;
 
 	q.nkeys = 1 + (size_t)(*s ? (unsigned char)*s % 3 : 0);
-	expect_opt = "--keys";
+	die_prefix = "--keys";
 	if (setjmp(die_jmp)) {
 		after_free(&a);
 		ok = 0;
