@@ -47,6 +47,20 @@ static void refuse_password(const char *conninfo)
 		       "use PGPASSWORD or ~/.pgpass");
 }
 
+/* The sslmode the connection was made with (libpq's default: prefer). */
+static const char *conn_sslmode(PGconn *c)
+{
+	static char mode[32];
+	PQconninfoOption *o = PQconninfo(c), *p;
+
+	snprintf(mode, sizeof mode, "prefer");
+	for (p = o; p && p->keyword; p++)
+		if (!strcmp(p->keyword, "sslmode") && p->val)
+			snprintf(mode, sizeof mode, "%s", p->val);
+	PQconninfoFree(o);
+	return mode;
+}
+
 PGconn *gx_pg_connect(const char *conninfo)
 {
 	PGconn *c;
@@ -58,6 +72,15 @@ PGconn *gx_pg_connect(const char *conninfo)
 		gx_die(GX_EXIT_SERVER, "cannot connect to PostgreSQL: %s",
 		       c ? gx_pg_error(c) : "out of memory");
 	gx_pg_run(c, "SET client_min_messages = warning");
+	/* What the connection is, for --debug: where, and whether encrypted
+	 * (libpq's sslmode says how it was verified). */
+	if (PQsslInUse(c))
+		gx_debug("PostgreSQL: %s:%s as %s, TLS %s (%s), sslmode %s", PQhost(c),
+			 PQport(c), PQuser(c), PQsslAttribute(c, "protocol"),
+			 PQsslAttribute(c, "cipher"), conn_sslmode(c));
+	else
+		gx_debug("PostgreSQL: %s:%s as %s, not encrypted", PQhost(c), PQport(c),
+			 PQuser(c));
 	return c;
 }
 

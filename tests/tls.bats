@@ -209,6 +209,12 @@ EOF
 	[ "$(gx_pg -c 'SELECT count(*) FROM ingestion.genius_userdata')" -eq "$(gx_my -e 'SELECT count(*) FROM user_data')" ]
 	[ "$(gx_pg -c 'SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()')" = $'t\tTLSv1.3' ]
 	[ "$(gx_last_run status)" = success ]
+	# --debug says how each warehouse connection is made
+	run --separate-stderr gx-state --debug list users --limit 1
+	[ "$status" -eq 0 ]
+	[[ $stderr == *"debug: PostgreSQL: 127.0.0.1:"*", TLS TLSv1.3 ("*"), sslmode verify-full"* ]]
+	PGSSLMODE=disable PGHOST="$GX_SB/run" run --separate-stderr gx-state --debug list users --limit 1
+	[[ $stderr == *"debug: PostgreSQL: "*", not encrypted"* ]]
 }
 
 @test "libpq: another CA, another host name and sslmode=disable against hostssl are refused (status 2)" {
