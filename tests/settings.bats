@@ -31,6 +31,7 @@ last_conf() {
 	lookback = 600
 	probe-hours = 12
 	max-errors = 3
+	max-error-rate = 20
 
 	[appointments]
 	lookback = 900
@@ -41,6 +42,7 @@ last_conf() {
 	conf=$(last_conf appointments)
 	grep -qx 'lookback_seconds=900' <<<"$conf"
 	grep -qx 'max_errors=3' <<<"$conf"
+	grep -qx 'max_error_rate=20' <<<"$conf"
 	run prospects
 	[ "$status" -eq 0 ]
 	grep -qx 'lookback_seconds=600' <<<"$(last_conf prospects)"
