@@ -68,9 +68,12 @@ PGconn *gx_pg_connect(const char *conninfo)
 	if (conninfo)
 		refuse_password(conninfo);
 	c = PQconnectdb(conninfo ? conninfo : "");
-	if (!c || PQstatus(c) != CONNECTION_OK)
-		gx_die(GX_EXIT_SERVER, "cannot connect to PostgreSQL: %s",
-		       c ? gx_pg_error(c) : "out of memory");
+	if (!c || PQstatus(c) != CONNECTION_OK) {
+		/* the message is copied out before the connection is freed */
+		const char *why = c ? gx_pg_error(c) : "out of memory";
+		PQfinish(c);
+		gx_die(GX_EXIT_SERVER, "cannot connect to PostgreSQL: %s", why);
+	}
 	gx_pg_run(c, "SET client_min_messages = warning");
 	/* What the connection is, for --debug: where, and whether encrypted
 	 * (libpq's sslmode says how it was verified). */
@@ -91,6 +94,7 @@ static PGresult *check(PGconn *c, PGresult *r, const char *sql)
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_COPY_IN)
 		return r;
 	gx_debug("failed SQL: %s", sql);
+	PQclear(r);	/* the message is the connection's, not the result's */
 	gx_die(GX_EXIT_SERVER, "PostgreSQL: %s", gx_pg_error(c));
 }
 

@@ -130,6 +130,7 @@ void session_commit(struct session *db)
 	r = sql_try(db, "COMMIT");
 	deadline_off(db);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		PQclear(r);
 		if (PQstatus(db->pg) == CONNECTION_BAD)
 			gx_die(GX_EXIT_SERVER, "PostgreSQL: COMMIT: %s (the connection was lost: "
 			       "the load is committed whole or not at all)", gx_pg_error(db->pg));

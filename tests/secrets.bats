@@ -62,13 +62,19 @@ no_secret() {
 	GENIUS_DB_PASSWORD="$GENIUS_DB_PASSWORD-wrong" appointments 2>/dev/null || true
 	gx_my -e "INSERT INTO appointment (id, prospect_id, type_id, add_user_id, add_date, updated_at)
 		VALUES (1700000001, 1, 1, 1, NULL, NULL) ON DUPLICATE KEY UPDATE add_date = NULL, date = NULL, updated_at = NULL"
-	appointments --full --max-errors 5 2>/dev/null
+	# the row is rejected and kept by key: the run ends partial (exit 6)
+	run appointments --full --max-errors 5
+	[ "$status" -eq 6 ]
 	gx_pg -c "SELECT h::text FROM orchestration.sync_history h" >"$BATS_TEST_TMPDIR/history"
 	[ -s "$BATS_TEST_TMPDIR/history" ]
 	no_secret "$BATS_TEST_TMPDIR/history"
+	gx_pg -c "SELECT j::text FROM orchestration.sync_rejects j" >"$BATS_TEST_TMPDIR/kept"
+	[ -s "$BATS_TEST_TMPDIR/kept" ]
+	no_secret "$BATS_TEST_TMPDIR/kept"
 	ls "$GX_REJECTS_DIR"/*.ndjson >/dev/null
 	no_secret "$GX_REJECTS_DIR"/*
 	gx_my -e "DELETE FROM appointment WHERE id = 1700000001"
+	appointments 2>/dev/null	# its reject closes as gone
 }
 
 @test "reject and stats files are created private (mode 0600)" {
