@@ -205,15 +205,25 @@ dump_targets() {
 	chmod +x "$b/gx-extract"
 	GX_BIN=$b "$ALL" --only divisions,services --jobs 2 >"$BATS_TEST_TMPDIR/out" 2>&1 &
 	pid=$!
-	for _ in $(seq 100); do
-		[ "$(gx_pg -c "SELECT count(*) FROM orchestration.sync_history
-			WHERE status = 'running' AND sync_type <> 'all'")" -eq 2 ] && break
+	# (both entities running: within 25 s, however loaded the machine is;
+	# their gx-extract sleeps 30)
+	running=0
+	for _ in $(seq 250); do
+		running=$(gx_pg -c "SELECT count(*) FROM orchestration.sync_history
+			WHERE status = 'running' AND sync_type <> 'all'")
+		[ "$running" -eq 2 ] && break
 		sleep 0.1
 	done
+	[ "$running" -eq 2 ]
 	kill -TERM "$pid"
 	st=0
 	wait "$pid" || st=$?
 	[ "$st" -eq 143 ]
+	# the entities record their failure as they stop, maybe just after 'all'
+	for _ in $(seq 100); do
+		[ "$(gx_pg -c "SELECT count(*) FROM orchestration.sync_history WHERE status = 'running'")" -eq 0 ] && break
+		sleep 0.1
+	done
 	[ "$(gx_pg -c "SELECT string_agg(sync_type || ' ' || status || ' ' || error_message, ',' ORDER BY sync_type)
 		FROM orchestration.sync_history")" = \
 		"all failed interrupted by a signal,divisions failed interrupted by a signal,services failed interrupted by a signal" ]
