@@ -18,17 +18,7 @@
 #include <string.h>
 #include <time.h>
 
-static jmp_buf die_jmp;
-static int reading;	/* the reader on the fuzz bytes: a refusal is fine */
-
-void gx_die(int status, const char *fmt, ...)
-{
-	(void)status;
-	(void)fmt;
-	if (!reading)
-		abort();	/* the reader refused a cast's output */
-	longjmp(die_jmp, 1);
-}
+#include "reading.h"
 
 static const char *const zones[] = {
 	"UTC", "+05:30", "-9:30", "America/New_York", "Europe/London",

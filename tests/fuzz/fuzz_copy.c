@@ -20,17 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static jmp_buf die_jmp;
-static int reading;	/* the reader on the fuzz bytes: a refusal is fine */
-
-void gx_die(int status, const char *fmt, ...)
-{
-	(void)status;
-	(void)fmt;
-	if (!reading)
-		abort();	/* copy.c: a string the reader took but cannot decode */
-	longjmp(die_jmp, 1);
-}
+#include "reading.h"
 
 static struct target T;
 static struct batch B;
