@@ -1,26 +1,38 @@
-/* Applying a batch: COPY into the stage, then upsert.
+/* Applying the records: three paths, tried in order.
  *
  * A statement that fails aborts the whole transaction, so only a savepoint
  * taken before it can save the work done so far. But a savepoint that
  * writes is a subtransaction with an XID of its own, kept until COMMIT, and
  * past 64 of them (PGPROC_MAX_CACHED_SUBXIDS) every other session's snapshot
  * overflows: each of its visibility checks of a recent row, in any table,
- * then looks up pg_subtrans, for as long as the load runs. A savepoint per
- * batch overflows at the 65th batch.
+ * then looks up pg_subtrans, for as long as the load runs.
  *
- * So batches first run "fast": at the top level, no savepoint, while
- * spill.c keeps a copy of the input read so far. The first record
- * PostgreSQL refuses rolls everything back, and the run starts again from
- * that copy, "careful": each batch in a savepoint; a refused batch is split
- * in halves and retried, down to single records; a single record that
- * fails is rejected and the rest still loads. A load without rejects has
- * no subtransaction at all; one with rejects pays for its replay. */
+ * So a load first runs "fast", without savepoints, while spill.c keeps a
+ * copy of the input read so far, and sends the whole stream as one COPY,
+ * a chunk at a time, as it reads it:
+ *  - "copy": straight into the target, when it had no rows at BEGIN (a
+ *    first or rebuilt sync), no rules, and nothing else to do per row
+ *    (no --prune, --verify or open rejects): PostgreSQL's least work;
+ *  - "staged": into the stage, then one upsert of all of it.
+ * The first record PostgreSQL refuses rolls everything back, and the run
+ * starts again from that copy on the next path; "careful", the last, takes
+ * --batch records at a time, each in a savepoint: a record COPY refuses is
+ * known by its line and rejected, the rest copied again; a batch whose
+ * upsert fails loses the rows the checks of the target (NOT NULL, CHECK)
+ * find in the stage, rejected, and is tried again; anything else is split
+ * in halves and retried, down to single records. Before the careful path,
+ * a staged upsert that fails gets the same checks in a savepoint (one
+ * subtransaction). A load without rejects has no subtransaction at all. */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "load.h"
 #include "threshold.h"
+
+#define NONE ((size_t)-1)
+#define FAST_CHUNK (1 << 18)	/* bytes of COPY text per send on the fast paths */
 
 /* Errors a record can cause: data exceptions (bad date, value too long,
  * numeric overflow), integrity constraints (NOT NULL, CHECK, FK, unique),
@@ -112,34 +124,162 @@ void reject_check(struct load *L, unsigned long line, int final)
 	       L->rej.max, final ? "--max-error-rate" : "half of the records");
 }
 
+/* Rejects found inside a batch's savepoint, reported once it is
+ * released (a rolled-back savepoint would take kept rejects with it). */
+struct pending {
+	struct pend { size_t row; char *sqlstate, *error, *column; } *v;
+	size_t n, cap;
+};
+
+static char *dup_or_null(const char *s)
+{
+	return s ? gx_strdup(s) : NULL;
+}
+
+static void pend_add(struct pending *p, size_t row, const char *sqlstate, const char *error,
+		     const char *column)
+{
+	GX_GROW(p->v, p->n + 1, p->cap);
+	p->v[p->n++] = (struct pend){ row, dup_or_null(sqlstate),
+				      gx_strdup(error ? error : "unknown error"),
+				      dup_or_null(column) };
+}
+
+static int by_row(const void *a, const void *b)
+{
+	size_t x = ((const struct pend *)a)->row, y = ((const struct pend *)b)->row;
+
+	return (x > y) - (x < y);
+}
+
+static void pend_clear(struct pending *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		free(p->v[i].sqlstate);
+		free(p->v[i].error);
+		free(p->v[i].column);
+	}
+	p->n = 0;
+}
+
+static void reject_row(struct load *L, size_t row, const char *sqlstate, const char *error,
+		       const char *column)
+{
+	const struct row *w = &L->b.rows[row];
+
+	if (L->prune.mode)
+		batch_keep_keys(&L->prune.kept_keys, &L->b, &L->t, row);
+	reject(L, w->line, L->b.orig.s + w->orig_off, w->orig_len, sqlstate, error, column);
+}
+
+/* The upsert of what the stage holds (rows records): NULL when done (and
+ * counted), else the failed result of a record's error (others end us). */
+static PGresult *upsert(struct load *L, unsigned long long rows)
+{
+	PGresult *r;
+
+	deadline(&L->db);
+	r = PQexec(L->db.pg, L->t.upsert_sql.s);
+	if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+		L->n.created += strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+		L->n.updated += strtoull(PQgetvalue(r, 0, 1), NULL, 10);
+		L->n.duplicates += rows - strtoull(PQgetvalue(r, 0, 2), NULL, 10);
+		PQclear(r);
+		return NULL;
+	}
+	if (!record_error(PQresultErrorField(r, PG_DIAG_SQLSTATE))) {
+		gx_debug("failed SQL: %s", L->t.upsert_sql.s);
+		gx_die(GX_EXIT_SERVER, "PostgreSQL: %s", gx_pg_error(L->db.pg));
+	}
+	gx_debug("upsert refused: %s", PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY));
+	return r;
+}
+
+/* The line of the COPY a refusal names in its context ("COPY gx_stage,
+ * line N[, column C]: ..."), 0 if none. */
+static unsigned long copy_line(const char *context)
+{
+	const char *c = context ? strstr(context, ", line ") : NULL;
+
+	if (!c || strncmp(context, "COPY gx_stage, ", 15))
+		return 0;
+	return strtoul(c + 7, NULL, 10);
+}
+
+/* COPYs rows [lo, hi) into the stage: NULL when done, else the failed
+ * result of a record's error, with *bad the row it names (NONE if none). */
+static PGresult *stage_rows(struct load *L, size_t lo, size_t hi, size_t *bad)
+{
+	while (lo < hi) {
+		size_t upto;
+		PGresult *r = copy_rows(&L->db, &L->t, &L->b, lo, hi, &upto);
+
+		if (PQresultStatus(r) == PGRES_COMMAND_OK) {
+			PQclear(r);	/* ended early by a notice: the rest next */
+			lo = upto;
+			continue;
+		}
+		if (!record_error(PQresultErrorField(r, PG_DIAG_SQLSTATE)))
+			gx_die(GX_EXIT_SERVER, "PostgreSQL: %s", gx_pg_error(L->db.pg));
+		unsigned long line = copy_line(PQresultErrorField(r, PG_DIAG_CONTEXT));
+		*bad = line >= 1 && line <= upto - lo ? lo + line - 1 : NONE;
+		return r;
+	}
+	return NULL;
+}
+
+/* The rows of the stage the target's checks refuse (checks): the staged
+ * records whose key wins, as the upsert would write them. */
+static PGresult *checked(struct load *L)
+{
+	return sql_exec(&L->db, L->t.check_sql.s);
+}
+
+/* Takes the lines of r (sorted) out of the stage. */
+static void unstage(struct load *L, PGresult *r)
+{
+	gx_buf arr = GX_BUF_INIT;
+
+	buf_addc(&arr, '{');
+	for (int i = 0; i < PQntuples(r); i++)
+		buf_addf(&arr, "%s%s", i ? "," : "", PQgetvalue(r, i, 0));
+	buf_addc(&arr, '}');
+	const char *p[] = { arr.s };
+	PQclear(sql_execp(&L->db, "DELETE FROM pg_temp.gx_stage WHERE gx_line = ANY($1::bigint[])",
+			  1, p));
+	buf_free(&arr);
+}
+
+static size_t find_row(const struct batch *b, unsigned long line)
+{
+	size_t lo = 0, hi = b->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (b->rows[mid].line < line)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == b->n || b->rows[lo].line != line)
+		gx_die(GX_EXIT_BUG, "staged line %lu is not in the batch", line);
+	return lo;
+}
+
+/* --- careful --------------------------------------------------------------- */
+
 /* COPY rows [lo, hi) into the stage and upsert them: NULL when loaded (and
  * counted), else the failed result of a record's error (others end us). */
 static PGresult *load_rows(struct load *L, size_t lo, size_t hi)
 {
-	PGresult *r = copy_send(&L->db, &L->t, &L->b, lo, hi);
+	size_t bad;
+	PGresult *r = stage_rows(L, lo, hi, &bad);
 
-	if (PQresultStatus(r) == PGRES_COMMAND_OK) {
-		PQclear(r);
-		gx_debug("upsert of lines %lu..%lu", L->b.rows[lo].line, L->b.rows[hi - 1].line);
-		deadline(&L->db);
-		r = PQexec(L->db.pg, L->t.upsert_sql.s);
-		if (PQresultStatus(r) == PGRES_TUPLES_OK) {
-			L->n.created += strtoull(PQgetvalue(r, 0, 0), NULL, 10);
-			L->n.updated += strtoull(PQgetvalue(r, 0, 1), NULL, 10);
-			L->n.duplicates += (hi - lo) - strtoull(PQgetvalue(r, 0, 2), NULL, 10);
-			PQclear(r);
-			return NULL;
-		}
-	}
-	if (!r || !record_error(PQresultErrorField(r, PG_DIAG_SQLSTATE))) {
-		gx_debug("failed SQL: %s", L->t.upsert_sql.s);
-		gx_die(GX_EXIT_SERVER, "PostgreSQL: %s", gx_pg_error(L->db.pg));
-	}
-	gx_debug("lines %lu..%lu refused: %s", L->b.rows[lo].line, L->b.rows[hi - 1].line,
-		 PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY));
-	return r;
+	if (r)
+		return r;
+	gx_debug("upsert of lines %lu..%lu", L->b.rows[lo].line, L->b.rows[hi - 1].line);
+	return upsert(L, hi - lo);
 }
-
 /* Rows [lo, hi) in a savepoint: NULL when loaded, else the failed result
  * with everything since the savepoint undone. */
 static PGresult *try_rows(struct load *L, size_t lo, size_t hi)
@@ -162,16 +302,12 @@ static void apply_rows(struct load *L, size_t lo, size_t hi)
 	if (!r)
 		return;
 	if (hi - lo == 1) {
-		const struct row *w = &L->b.rows[lo];
-		const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
 		const char *col = PQresultErrorField(r, PG_DIAG_COLUMN_NAME);
 
 		if (!col)
 			col = copy_column(&L->t, PQresultErrorField(r, PG_DIAG_CONTEXT));
-		if (L->prune.mode)
-			batch_keep_keys(&L->prune.kept_keys, &L->b, &L->t, lo);
-		reject(L, w->line, L->b.orig.s + w->orig_off, w->orig_len,
-		       PQresultErrorField(r, PG_DIAG_SQLSTATE), msg ? msg : "unknown error", col);
+		reject_row(L, lo, PQresultErrorField(r, PG_DIAG_SQLSTATE),
+			   PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY), col);
 		PQclear(r);
 		return;
 	}
@@ -180,53 +316,308 @@ static void apply_rows(struct load *L, size_t lo, size_t hi)
 	apply_rows(L, lo + (hi - lo) / 2, hi);
 }
 
-/* The whole batch at the top level: 1 when loaded, 0 when a record was
- * refused (the transaction is then aborted). */
-static int fast_rows(struct load *L)
+/* The batch's rows COPY refuses, each known by its line: pending rejects,
+ * the others staged. 0 when a refusal named no line. */
+static int stage_batch(struct load *L, struct pending *pend, size_t *staged)
 {
-	PGresult *r = load_rows(L, 0, L->b.n);
+	size_t s = 0, n = L->b.n, bad, again;
 
-	if (!r) {
-		sql_run(&L->db, L->t.keep_sql.s);
-		return 1;
+	while (s < n) {
+		sql_run(&L->db, "SAVEPOINT gx_copy");
+		PGresult *r = stage_rows(L, s, n, &bad);
+		if (!r) {
+			sql_run(&L->db, "RELEASE SAVEPOINT gx_copy");
+			*staged += n - s;
+			return 1;
+		}
+		sql_run(&L->db, "ROLLBACK TO SAVEPOINT gx_copy");
+		if (bad == NONE) {
+			PQclear(r);
+			return 0;
+		}
+		const char *col = PQresultErrorField(r, PG_DIAG_COLUMN_NAME);
+		pend_add(pend, bad, PQresultErrorField(r, PG_DIAG_SQLSTATE),
+			 PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY),
+			 col ? col : copy_column(&L->t, PQresultErrorField(r, PG_DIAG_CONTEXT)));
+		PQclear(r);
+		if (bad > s && (r = stage_rows(L, s, bad, &again))) {
+			PQclear(r);	/* refused now, taken the first time: bisect */
+			return 0;
+		}
+		sql_run(&L->db, "RELEASE SAVEPOINT gx_copy");
+		*staged += bad - s;
+		s = bad + 1;
 	}
-	PQclear(r);
-	return 0;
+	return 1;
 }
 
-/* Back to the state before the first record, in a new transaction: what
- * was loaded, counted and rejected so far is loaded, counted and rejected
- * again by the replay. */
+/* After a refused upsert (rolled back to its savepoint): the staged rows
+ * the checks find, out of the stage, pending (pend) or, on the staged path,
+ * rejected now from the spill file. Returns how many. */
+static size_t check_rows(struct load *L, struct pending *pend);
+
+/* The stage's upsert, once more without the rows the checks refuse: NULL
+ * when done. */
+static PGresult *upsert_checked(struct load *L, unsigned long long rows, struct pending *pend)
+{
+	PGresult *r;
+	size_t k;
+
+	if (!L->t.nchecks)
+		return upsert(L, rows);
+	sql_run(&L->db, "SAVEPOINT gx_up");
+	if (!(r = upsert(L, rows))) {
+		sql_run(&L->db, "RELEASE SAVEPOINT gx_up");
+		return NULL;
+	}
+	sql_run(&L->db, "ROLLBACK TO SAVEPOINT gx_up");
+	if (!(k = check_rows(L, pend)))
+		return r;	/* not theirs */
+	PQclear(r);
+	if ((r = upsert(L, rows - k)))
+		return r;
+	sql_run(&L->db, "RELEASE SAVEPOINT gx_up");
+	return NULL;
+}
+
+/* A careful batch, in savepoint gx_batch (see the top). */
+static void careful_batch(struct load *L)
+{
+	struct pending pend = { 0 };
+	size_t staged = 0;
+	PGresult *r = NULL;
+
+	sql_run(&L->db, "SAVEPOINT gx_batch");
+	if (stage_batch(L, &pend, &staged) && !(r = upsert_checked(L, staged, &pend))) {
+		sql_run(&L->db, L->t.done_sql.s);
+		if (pend.n)	/* in line order, as they came */
+			qsort(pend.v, pend.n, sizeof *pend.v, by_row);
+		for (size_t i = 0; i < pend.n; i++)
+			reject_row(L, pend.v[i].row, pend.v[i].sqlstate, pend.v[i].error,
+				   pend.v[i].column);
+	} else {
+		PQclear(r);
+		gx_debug("lines %lu..%lu: bisecting", L->b.rows[0].line,
+			 L->b.rows[L->b.n - 1].line);
+		sql_run(&L->db, "ROLLBACK TO SAVEPOINT gx_batch; RELEASE SAVEPOINT gx_batch");
+		apply_rows(L, 0, L->b.n);
+	}
+	pend_clear(&pend);
+	free(pend.v);
+}
+
+/* --- the checks ------------------------------------------------------------- */
+
+struct found {
+	PGresult *r;
+	int i;		/* next row of r */
+};
+
+static void reject_found(struct load *L, const struct gx_reader *rec, const struct check *c)
+{
+	if (L->prune.mode)
+		copy_keep_keys(&L->prune.kept_keys, &L->b, &L->t, rec);
+	reject(L, rec->lineno, rec->line.s, rec->line.len, c->sqlstate, c->error, c->column);
+}
+
+static int spill_found(struct load *L, const struct gx_reader *rec, void *arg)
+{
+	struct found *f = arg;
+
+	if (rec->control || strtoul(PQgetvalue(f->r, f->i, 0), NULL, 10) != rec->lineno)
+		return 1;
+	reject_found(L, rec, &L->t.checks[atoi(PQgetvalue(f->r, f->i, 1))]);
+	return ++f->i < PQntuples(f->r);
+}
+
+static size_t check_rows(struct load *L, struct pending *pend)
+{
+	PGresult *r = checked(L);
+	size_t n = (size_t)PQntuples(r);
+
+	gx_debug("the checks refuse %zu staged rows", n);
+	if (n) {
+		unstage(L, r);
+		if (pend) {
+			for (size_t i = 0; i < n; i++) {
+				const struct check *c = &L->t.checks[atoi(PQgetvalue(r, (int)i, 1))];
+				size_t row = find_row(&L->b, strtoul(PQgetvalue(r, (int)i, 0), NULL, 10));
+				pend_add(pend, row, c->sqlstate, c->error, c->column);
+			}
+		} else {
+			struct found f = { r, 0 };
+			spill_each(L, spill_found, &f);
+			if (f.i != PQntuples(r))
+				gx_die(GX_EXIT_BUG, "a staged line is not in the spill file");
+		}
+	}
+	PQclear(r);
+	return n;
+}
+
+/* --- the fast paths ------------------------------------------------------- */
+
+static void refused(struct load *L, PGresult *r)
+{
+	gx_debug("%s path: refused: %s", L->b.path == PATH_DIRECT ? "copy" : "staged",
+		 PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY));
+	PQclear(r);
+	L->b.refused = 1;
+}
+
+static void fast_open(struct load *L)
+{
+	session_unbounded(&L->db, 1);	/* the COPY lasts as long as the input */
+	copy_start(&L->db, L->b.path == PATH_DIRECT ? L->t.direct_sql.s : L->t.copy_sql.s);
+	L->b.copying = 1;
+}
+
+/* Ends the open COPY: its rows are in, or the load was refused. */
+static void fast_close(struct load *L)
+{
+	PGresult *r = copy_end(&L->db);
+
+	L->b.copying = 0;
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		if (!record_error(PQresultErrorField(r, PG_DIAG_SQLSTATE)))
+			gx_die(GX_EXIT_SERVER, "PostgreSQL: %s", gx_pg_error(L->db.pg));
+		refused(L, r);
+		return;
+	}
+	if (L->b.path == PATH_DIRECT)
+		L->n.created += strtoull(PQcmdTuples(r), NULL, 10);
+	PQclear(r);
+	session_unbounded(&L->db, 0);
+}
+
+/* The stage holds the stream: one upsert (with the checks if refused). */
+static void staged_apply(struct load *L)
+{
+	PGresult *r;
+
+	if (!L->b.sent)
+		return;
+	if ((r = upsert_checked(L, L->b.sent, NULL)))
+		refused(L, r);
+	else
+		sql_run(&L->db, L->t.keep_sql.s);
+}
+
+/* The spill file could not take the chunk: what was sent is applied, and
+ * the load goes on careful, from this chunk (or, refused, starts again). */
+static void fast_leave(struct load *L)
+{
+	struct batch *b = &L->b;
+
+	if (b->copying)
+		fast_close(L);
+	if (!b->refused && b->path == PATH_STAGED)
+		staged_apply(L);
+	if (b->refused)
+		return;
+	if (b->path == PATH_DIRECT) {
+		gx_buf text = GX_BUF_INIT;
+		for (size_t i = 0; i < b->n; i++) {
+			size_t off = text.len;
+			copy_restage(&text, b, &L->t, i);
+			b->rows[i].off = off;
+		}
+		buf_free(&b->text);
+		b->text = text;
+	}
+	gx_debug("careful from line %lu on", b->n ? b->rows[0].line : 0);
+	b->path = PATH_CAREFUL;
+	b->sent = 0;
+	buf_free(&b->spill_buf);
+}
+
+/* Sends the chunk (after the spill file has its lines). */
+static void fast_flush(struct load *L)
+{
+	struct batch *b = &L->b;
+
+	if (!b->n)
+		return;
+	if (!spill_sync(b)) {
+		fast_leave(L);
+		return;
+	}
+	if (!b->copying)
+		fast_open(L);
+	int spoke = copy_put(&L->db, b->text.s, b->text.len);
+	b->sent += b->n;
+	batch_reset(b);
+	if (spoke)
+		fast_close(L);
+}
+
+static const char *const path_name[] = { "copy", "staged", "careful" };
+
+/* Back to the state before the first record, in a new transaction, on the
+ * next path: what was loaded, counted and rejected so far is loaded,
+ * counted and rejected again by the replay. */
 static void restart(struct load *L)
 {
-	gx_debug("a record was refused: loading again from the start, carefully");
+	struct batch *b = &L->b;
+
 	rollback(&L->db);
+	b->path = b->path == PATH_DIRECT ? PATH_STAGED : PATH_CAREFUL;
+	if (b->path != PATH_CAREFUL && !spill_sync(b))
+		b->path = PATH_CAREFUL;
+	gx_debug("a record was refused: loading again from the start, %s", path_name[b->path]);
+	b->refused = b->copying = 0;
+	b->sent = 0;
 	load_begin(L);
 	L->n.processed = L->n.created = L->n.updated = L->n.rejected = L->n.duplicates = 0;
 	buf_reset(&L->prune.kept_keys);
-	batch_reset(&L->b);
+	batch_reset(b);
 	if (L->rej.f && (fflush(L->rej.f) != 0 || ftruncate(fileno(L->rej.f), 0) != 0 ||
 			 fseek(L->rej.f, 0, SEEK_SET) != 0))
 		gx_die(GX_EXIT_DATA, "%s: write error", L->rej.path);
 }
 
-void batch_apply(struct load *L)
+void batch_recover(struct load *L)
 {
-	if (!L->b.n)
-		return;
-	if (spill_ready(&L->b)) {
-		if (fast_rows(L)) {
-			batch_reset(&L->b);
-			return;
-		}
-		/* The replay ends with this batch: applied there if full, else
-		 * left in L->b for us. */
+	while (L->b.refused) {
 		restart(L);
 		spill_replay(L);
 	}
-	if (L->b.n)
-		apply_rows(L, 0, L->b.n);
-	batch_reset(&L->b);
+}
+
+const char *batch_path(const struct batch *b)
+{
+	return path_name[b->path];
+}
+
+void batch_apply(struct load *L)
+{
+	struct batch *b = &L->b;
+
+	if (b->path == PATH_CAREFUL) {
+		if (b->n)
+			careful_batch(L);
+		batch_reset(b);
+		return;
+	}
+	fast_flush(L);
+	if (b->path == PATH_CAREFUL) {	/* the spill file gave out */
+		batch_apply(L);
+		return;
+	}
+	if (!b->refused && b->copying)
+		fast_close(L);
+	if (!b->refused && b->path == PATH_STAGED)
+		staged_apply(L);
+	b->sent = 0;
+}
+
+void batch_finish(struct load *L)
+{
+	batch_apply(L);
+	while (L->b.refused) {
+		batch_recover(L);
+		batch_apply(L);
+	}
 }
 
 void batch_add(struct load *L, const struct gx_reader *r)
@@ -238,7 +629,11 @@ void batch_add(struct load *L, const struct gx_reader *r)
 		if (L->prune.mode)
 			copy_keep_keys(&L->prune.kept_keys, &L->b, &L->t, r);
 		reject(L, r->lineno, r->line.s, r->line.len, sqlstate, why, NULL);
-	} else if (L->b.n >= L->b.size) {
-		batch_apply(L);
+	} else if (L->b.path == PATH_CAREFUL ? L->b.n >= L->b.size :
+		   L->b.text.len >= FAST_CHUNK || L->b.n >= L->b.size) {
+		if (L->b.path == PATH_CAREFUL)
+			batch_apply(L);
+		else
+			fast_flush(L);
 	}
 }

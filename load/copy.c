@@ -1,11 +1,13 @@
 /* NDJSON records -> PostgreSQL COPY text format, kept in the batch and sent
  * in large chunks. */
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "load.h"
 
 #define CHUNK (1 << 20)	/* bytes per PQputCopyData */
+#define PIECE (1 << 15)	/* bytes of a careful COPY between looks at the server */
 
 /* Appends s escaped for COPY text: the backslash, the delimiter (tab) and
  * the line ends would otherwise be read as syntax; the other control
@@ -99,6 +101,18 @@ static int add_value(gx_buf *scratch, gx_buf *b, const struct gx_field *f)
 	return 0;
 }
 
+/* After the columns: the line, for the stage; straight into the target,
+ * the run's now() for the sync_* columns it fills, or nothing. */
+static void add_tail(struct batch *b, const struct target *t, unsigned long line)
+{
+	if (b->path != PATH_DIRECT)
+		buf_addf(&b->text, "%lu\n", line);
+	else if (t->now_tail.len)
+		buf_add(&b->text, t->now_tail.s, t->now_tail.len);
+	else
+		b->text.s[b->text.len - 1] = '\n';
+}
+
 int copy_add(struct batch *b, const struct target *t, const struct gx_reader *r,
 	     const char **why, const char **sqlstate)
 {
@@ -119,7 +133,7 @@ int copy_add(struct batch *b, const struct target *t, const struct gx_reader *r,
 		}
 		buf_addc(&b->text, '\t');
 	}
-	buf_addf(&b->text, "%lu\n", r->lineno);
+	add_tail(b, t, r->lineno);
 
 	GX_GROW(b->rows, b->n + 1, b->cap);
 	b->rows[b->n++] = (struct row){ off, b->orig.len, line_len, r->lineno };
@@ -127,45 +141,99 @@ int copy_add(struct batch *b, const struct target *t, const struct gx_reader *r,
 	return 0;
 }
 
-static size_t row_end(const struct batch *b, size_t i)
+size_t row_end(const struct batch *b, size_t i)
 {
 	return i + 1 < b->n ? b->rows[i + 1].off : b->text.len;
 }
 
-/* Runs a COPY ... FROM STDIN of the text p[0, n); returns COPY's result
- * (the caller checks it: a data error there is the data's, not ours). */
-PGresult *copy_text(struct session *db, const char *sql, const char *p, size_t n)
+/* In a COPY the server speaks only to refuse (or with a notice): readable
+ * input means the COPY can end now instead of after the rest is sent. */
+static int server_spoke(PGconn *pg)
+{
+	struct pollfd p = { .fd = PQsocket(pg), .events = POLLIN };
+
+	return poll(&p, 1, 0) > 0;
+}
+
+void copy_start(struct session *db, const char *sql)
 {
 	PGresult *r = sql_exec(db, sql);
 
 	if (PQresultStatus(r) != PGRES_COPY_IN)
 		gx_die(GX_EXIT_BUG, "COPY did not start");
 	PQclear(r);
+}
+
+/* Sends p[0, n) in pieces; 1 when the server spoke meanwhile. */
+int copy_put(struct session *db, const char *p, size_t n)
+{
 	while (n) {
 		size_t k = n < CHUNK ? n : CHUNK;
 		deadline(db);
 		if (PQputCopyData(db->pg, p, (int)k) != 1)
-			gx_die(GX_EXIT_SERVER, "COPY: %s", gx_pg_error(db->pg));
+			gx_die(GX_EXIT_SERVER, "PostgreSQL: %s", gx_pg_error(db->pg));
 		p += k, n -= k;
 	}
+	return server_spoke(db->pg);
+}
+
+PGresult *copy_end(struct session *db)
+{
+	PGresult *r;
+
 	deadline(db);
 	if (PQputCopyEnd(db->pg, NULL) != 1)
-		gx_die(GX_EXIT_SERVER, "COPY: %s", gx_pg_error(db->pg));
+		gx_die(GX_EXIT_SERVER, "PostgreSQL: %s", gx_pg_error(db->pg));
 	r = PQgetResult(db->pg);
 	for (PGresult *more; (more = PQgetResult(db->pg)); )
 		PQclear(more);
 	if (!r)
-		gx_die(GX_EXIT_SERVER, "COPY: %s", gx_pg_error(db->pg));
+		gx_die(GX_EXIT_SERVER, "PostgreSQL: %s", gx_pg_error(db->pg));
 	return r;
 }
 
-/* COPYs rows [lo, hi) of the batch into the stage. */
-PGresult *copy_send(struct session *db, const struct target *t, const struct batch *b,
-		    size_t lo, size_t hi)
+/* Runs a COPY ... FROM STDIN of the text p[0, n); returns COPY's result
+ * (the caller checks it: a data error there is the data's, not ours). */
+PGresult *copy_text(struct session *db, const char *sql, const char *p, size_t n)
 {
-	const char *p = b->text.s + b->rows[lo].off;
+	copy_start(db, sql);
+	copy_put(db, p, n);
+	return copy_end(db);
+}
 
-	return copy_text(db, t->copy_sql.s, p, row_end(b, hi - 1) - b->rows[lo].off);
+/* COPYs rows [lo, hi) of the batch into the stage, a piece of rows at a
+ * time; when the server speaks (a refusal) the rest is not sent. *upto is
+ * the first row not sent. */
+PGresult *copy_rows(struct session *db, const struct target *t, const struct batch *b,
+		    size_t lo, size_t hi, size_t *upto)
+{
+	size_t i = lo;
+
+	copy_start(db, t->copy_sql.s);
+	while (i < hi) {
+		size_t j = i + 1;
+		while (j < hi && b->rows[j].off - b->rows[i].off < PIECE)
+			j++;
+		const char *p = b->text.s + b->rows[i].off;
+		int spoke = copy_put(db, p, row_end(b, j - 1) - b->rows[i].off);
+		i = j;
+		if (spoke)
+			break;
+	}
+	*upto = i;
+	return copy_end(db);
+}
+
+/* A row of a batch written for the target (COPY straight into it) made a
+ * row for the stage: its columns, then its line. */
+void copy_restage(gx_buf *out, const struct batch *b, const struct target *t, size_t row)
+{
+	const char *s = b->text.s + b->rows[row].off, *f = s;
+
+	for (size_t c = 0; c < t->ncols; c++)
+		f = strpbrk(f, "\t\n") + 1;	/* fields hold neither: escaped */
+	buf_add(out, s, (size_t)(f - 1 - s));
+	buf_addf(out, "\t%lu\n", b->rows[row].line);
 }
 
 void copy_keep_keys(gx_buf *kept, struct batch *b, const struct target *t,

@@ -44,8 +44,23 @@ struct target {
 	size_t *keycol;			/* key -> its column */
 	int set_created, set_updated;	/* we fill sync_created_at / _updated_at */
 	gx_buf stage_sql, copy_sql, upsert_sql;
+	gx_buf direct_sql;		/* COPY straight into the target */
+	gx_buf now_tail;		/* its sync_* values: the run's now() */
+	int empty;			/* no rows at BEGIN, nothing against a direct COPY */
+	gx_buf check_sql;		/* the stage's rows the upsert would refuse */
+	struct check { const char *sqlstate; char *error, *column; } *checks;
+	size_t nchecks;
 	gx_buf keep_sql;		/* after a batch: keep its keys, empty the stage */
 	gx_buf done_sql;		/* the same, and release its savepoint */
+};
+
+/* How the records reach the target (batch.c). A load starts on the first
+ * path it can take and moves down at the first record PostgreSQL refuses,
+ * replaying the input from the spill file. */
+enum path {
+	PATH_DIRECT,	/* one COPY straight into the target (empty at BEGIN) */
+	PATH_STAGED,	/* one COPY into the stage, one upsert at the end */
+	PATH_CAREFUL	/* --batch records at a time, each in a savepoint */
 };
 
 /* One buffered record of the batch: its COPY text is text[off, next off),
@@ -55,10 +70,10 @@ struct row {
 	unsigned long line;
 };
 
-/* copy.c and batch.c: COPY text and input lines of up to --batch records,
- * kept for retries so that memory is bounded by the batch, not the table.
- * Batches run without a savepoint while spill.c keeps a copy of the input;
- * without one they run careful, each in a savepoint (batch.c). */
+/* copy.c and batch.c: COPY text and input lines of the records not yet
+ * sent: on the fast paths a chunk, careful up to --batch records kept for
+ * retries; memory is bounded by them, not the table. The fast paths need
+ * spill.c's copy of the input; without one the load runs careful. */
 struct batch {
 	gx_buf text, orig;
 	struct row *rows;
@@ -66,7 +81,17 @@ struct batch {
 	unsigned long long size;	/* --batch */
 	size_t *pos;			/* copy.c: column -> field of a record */
 	gx_buf scratch;			/* copy.c: a decoded string */
-	FILE *spill;			/* spill.c; NULL: careful */
+	enum path path;
+	int copying;			/* a fast path's COPY is open */
+	int refused;			/* a fast path met a refusal: start again */
+	unsigned long long sent;	/* records in the fast path's COPYs */
+	/* spill.c */
+	int spill_fd;			/* -1: none */
+	int spilled;			/* there was one */
+	int spill_full;			/* a write failed: no more lines */
+	gx_buf spill_buf;		/* lines not yet written */
+	unsigned long long spill_len;	/* bytes written */
+	unsigned long replayed;		/* lines replayed so far */
 };
 
 /* batch.c, reject(): --rejects, --max-errors and --max-error-rate. */
@@ -149,9 +174,13 @@ PGresult *sql_execp(struct session *db, const char *sql, int n, const char *cons
 PGresult *sql_try(struct session *db, const char *sql);	/* no check */
 void rollback(struct session *db);
 void session_commit(struct session *db);
+void session_unbounded(struct session *db, int on);
 
 /* target.c */
 void target_check(struct target *t, struct session *db);
+/* After target_prepare: whether the load may COPY straight into the
+ * target (empty, no rules), and the checks the upsert would fail. */
+void target_paths(struct target *t, struct session *db, int direct, int checks);
 void target_prepare(struct target *t, struct session *db, const struct gx_reader *r,
 		    enum prune_mode prune);
 /* After target_prepare: sql runs first after each applied batch, while
@@ -163,8 +192,15 @@ void target_free(struct target *t);
 /* copy.c: 0 and the record in the batch, or -1 and why in *why (static). */
 int copy_add(struct batch *b, const struct target *t, const struct gx_reader *r,
 	     const char **why, const char **sqlstate);
-PGresult *copy_send(struct session *db, const struct target *t, const struct batch *b,
-		    size_t lo, size_t hi);
+PGresult *copy_rows(struct session *db, const struct target *t, const struct batch *b,
+		    size_t lo, size_t hi, size_t *upto);
+size_t row_end(const struct batch *b, size_t i);
+void copy_restage(gx_buf *out, const struct batch *b, const struct target *t, size_t row);
+/* A COPY in parts: copy_put returns 1 when the server spoke meanwhile
+ * (a refusal: end the COPY now). */
+void copy_start(struct session *db, const char *sql);
+int copy_put(struct session *db, const char *p, size_t n);
+PGresult *copy_end(struct session *db);
 PGresult *copy_text(struct session *db, const char *sql, const char *p, size_t n);
 /* For --prune: the keys of a rejected record, from its fields or from its
  * row of the batch, go to kept (unless it has none). */
@@ -179,6 +215,12 @@ void batch_free(struct batch *b);
  * batch, which is applied when full); batch_apply applies the rest. */
 void batch_add(struct load *L, const struct gx_reader *r);
 void batch_apply(struct load *L);
+/* After batch_add: a fast path that met a refusal starts again, down the
+ * paths, from the spill file. */
+void batch_recover(struct load *L);
+/* At the end marker: the rest applied, down the paths if refused. */
+void batch_finish(struct load *L);
+const char *batch_path(const struct batch *b);	/* "copy", "staged", "careful" */
 void reject(struct load *L, unsigned long line, const char *orig, size_t orig_len,
 	    const char *sqlstate, const char *error, const char *column);
 /* Rolls back and dies when the rejects are too many (threshold.h): before
@@ -188,12 +230,17 @@ void reject_check(struct load *L, unsigned long line, int final);
  * server's or ours. */
 int record_error(const char *sqlstate);
 
-/* spill.c: the input so far, for a careful replay. spill_ready is 0 when
- * there is none (any more): the run is then careful. */
+/* spill.c: the input so far, for a replay. spill_sync writes what is
+ * buffered: 0 when there is no spill file (any more); the file then holds
+ * exactly the lines of the last successful sync. spill_replay feeds them
+ * to batch_add again. */
 void spill_open(struct batch *b);
 void spill_line(struct batch *b, const struct gx_reader *r);
-int spill_ready(struct batch *b);
+int spill_sync(struct batch *b);
 void spill_replay(struct load *L);
+/* fn for each line of the file and the buffer, while it returns 1. */
+typedef int (*spill_fn)(struct load *L, const struct gx_reader *r, void *arg);
+void spill_each(struct load *L, spill_fn fn, void *arg);
 void spill_close(struct batch *b);
 
 /* prune.c; prune_apply returns the rows deleted. */

@@ -8,18 +8,19 @@
  *           [--run ID] [--db CONNINFO] [--timeout S] [--debug]
  *
  * Steps: check the table and its unique key; BEGIN (with --prune: count
- * its rows); from the first record, check the columns and create a
- * temporary staging table; per batch of records: COPY into the stage,
- * upsert into the table (the last record of a key in a batch wins; by
- * default a row is updated only if a column differs), keep the batch's
- * keys for --prune, TRUNCATE the stage. Until PostgreSQL refuses a record
- * the batches run without savepoints, a copy of the input kept in a spill
- * file; the first refusal rolls back and replays the input from it, each
- * batch in a SAVEPOINT, a refused batch bisected down to the records to
- * reject (batch.c). At the end marker: with --prune, check that the stream
- * was a complete read and delete the rows it lacked (or refuse past
+ * its rows); from the first record, check the columns, create a temporary
+ * staging table and pick the path (batch.c): the whole stream as one COPY
+ * straight into the target when it is empty, else one COPY into the stage
+ * and one upsert at the end (the last record of a key wins; by default a
+ * row is updated only if a column differs); records are sent as they are
+ * read, a copy of the input kept in a spill file. The first record
+ * PostgreSQL refuses rolls back and replays the input from it on the next
+ * path, down to "careful": --batch records at a time, each in a SAVEPOINT,
+ * the refused records found by COPY's line, by the target's checks or by
+ * bisection, and rejected. At the end marker: with --prune, check that the
+ * stream was a complete read and delete the rows it lacked (or refuse past
  * --prune-max); finish --run in orchestration.sync_history, COMMIT (or
- * ROLLBACK for --dry-run), report.
+ * ROLLBACK for --dry-run), report, naming the path taken.
  *
  * With --verify the batches compare instead of upserting, and the drift is
  * reported (and with --repair repaired) at the end marker (verify.c).
@@ -68,7 +69,8 @@ static noreturn void usage(void)
 "  --max-errors N        fail (and roll back) past N rejected records (default 0)\n"
 "  --max-error-rate PCT  ... only when also more than PCT percent of the stream\n"
 "                        was rejected (gx-map's rejects too): a systemic failure\n"
-"  --batch N             records per COPY and upsert (default 10000)\n"
+"  --batch N             records sent at a time (default 10000, and at most\n"
+"                        256 KiB); once a record is refused, per savepoint\n"
 "  --stats FILE          write the counts as a JSON object\n"
 "  --run ID              finish this running orchestration.sync_history run in\n"
 "                        the same transaction as the data, and keep its rejects\n"
@@ -76,16 +78,19 @@ static noreturn void usage(void)
 "  --db CONNINFO         libpq connection string (never with a password)\n"
 "  --timeout S           give up (exit 2) when PostgreSQL does not accept the\n"
 "                        connection or finish a statement within S seconds, or\n"
-"                        says nothing at all for S + 2 (default: wait for ever)\n"
+"                        says nothing at all for S + 2 (default: wait for ever);\n"
+"                        the COPY of the stream lasts as long as its input\n"
 "  --debug               log the SQL to stderr\n"
 "  --help, --version\n"
 "The columns are the keys of the first record; the stream must end with its end\n"
 "marker, else nothing is committed (exit 3). A key repeated within a batch loads\n"
 "its last record (the others count as duplicate keys). Datetimes without an\n"
 "offset are read as UTC unless PGTZ names a zone. Connection: PGHOST, PGPORT,\n"
-"PGUSER, PGDATABASE, PGPASSWORD or ~/.pgpass. Until a record is refused, the\n"
-"input read so far is kept in an unlinked file in $TMPDIR (as large as the\n"
-"input; without room there, batches run in savepoints).\n"
+"PGUSER, PGDATABASE, PGPASSWORD or ~/.pgpass. An empty table is loaded by one\n"
+"COPY straight into it, any other through a staging table and one upsert; the\n"
+"summary says which. Until a record is refused, the input read so far is kept\n"
+"in an unlinked file in $TMPDIR (as large as the input; without room there,\n"
+"batches run in savepoints).\n"
 "Exit: 0 ok, 1 bad usage or data (or --prune refused), 2 server, 3 truncated\n"
 "input; SIGINT, SIGTERM or SIGHUP before COMMIT: one line, nothing committed,\n"
 "killed by that signal (130, 143, 129 in a shell); once COMMIT is sent they\n"
@@ -107,6 +112,18 @@ static unsigned long long marker_count(const struct gx_reader *r, const char *ke
 	    memchr(f->val, 'e', f->vlen) || memchr(f->val, 'E', f->vlen) || f->vlen > 19)
 		gx_die(GX_EXIT_DATA, "line %lu: end marker: \"%s\" is not a count", r->lineno, key);
 	return strtoull(f->val, NULL, 10);
+}
+
+/* The first path (batch.c): straight into the target when it is empty and
+ * the load has nothing else to do per row; without a spill file, careful. */
+static void choose_path(struct load *L)
+{
+	int direct = !L->v.on && !L->prune.mode && !L->keep.open && L->b.spill_fd >= 0;
+
+	target_paths(&L->t, &L->db, direct, !L->v.on);
+	L->b.path = L->b.spill_fd < 0 ? PATH_CAREFUL : direct && L->t.empty ? PATH_DIRECT :
+		    PATH_STAGED;
+	gx_debug("path: %s", batch_path(&L->b));
 }
 
 /* Reads the stream to its end marker, loading batch by batch (keeping a
@@ -135,16 +152,18 @@ static void read_records(struct load *L, struct gx_reader *r, gx_buf *end)
 			keep_prepare(&L->keep, &L->t);
 			if (L->v.on)
 				verify_prepare(L);
+			choose_path(L);
 			deadline_off(&L->db);
 		}
 		batch_add(L, r);
+		batch_recover(L);
 		deadline_off(&L->db);	/* back to waiting for the input */
 	}
 	if (!r->end_seen) {
 		rollback(&L->db);
 		reader_expect_end(r);
 	}
-	batch_apply(L);
+	batch_finish(L);
 	if (r->end_records != L->n.processed &&
 	    r->end_records != L->n.processed + L->n.upstream_rejected) {
 		rollback(&L->db);

@@ -95,6 +95,18 @@ void run_finish(struct load *L, const char *run, const gx_buf *end_marker, int d
 	}
 }
 
+/* Which path the load took (batch.c), for the summary. */
+static const char *path_said(const struct batch *b)
+{
+	switch (b->path) {
+	case PATH_DIRECT: return "copied straight into the empty table";
+	case PATH_STAGED: return "staged, one upsert";
+	case PATH_CAREFUL: break;
+	}
+	return !b->spilled ? "careful: batches in savepoints (no spill file)" :
+	       "careful: batches in savepoints (a record was refused)";
+}
+
 void report(const struct load *L, FILE *stats, const char *stats_path)
 {
 	const struct counts *n = &L->n;
@@ -108,9 +120,9 @@ void report(const struct load *L, FILE *stats, const char *stats_path)
 		snprintf(deleted, sizeof deleted, ", deleted %llu%s", n->deleted,
 			 L->prune.mode == PRUNE_SOFT ? " (soft)" : "");
 	gx_info("%s: processed %llu, created %llu, updated %llu, unchanged %llu%s, "
-		"rejected %llu (upstream rejected %llu)%s in %.2f s (%.0f rows/s)%s",
+		"rejected %llu (upstream rejected %llu)%s in %.2f s (%.0f rows/s), %s%s",
 		L->t.table, n->processed, n->created, n->updated, unchanged(n), deleted,
-		n->rejected, n->upstream_rejected, dups, seconds(n), rate(n),
+		n->rejected, n->upstream_rejected, dups, seconds(n), rate(n), path_said(&L->b),
 		L->dry_run ? "; dry run: rolled back" : "");
 	if (!stats)
 		return;
@@ -122,9 +134,10 @@ void report(const struct load *L, FILE *stats, const char *stats_path)
 	buf_addf(&j, ",\"processed\":%llu,\"created\":%llu,\"updated\":%llu,"
 		 "\"unchanged\":%llu,\"deleted\":%llu,\"rejected\":%llu,"
 		 "\"upstream_rejected\":%llu,\"duplicates\":%llu,\"seconds\":%.3f,"
-		 "\"rows_per_second\":%.1f,\"dry_run\":%s}\n", n->processed, n->created,
-		 n->updated, unchanged(n), n->deleted, n->rejected, n->upstream_rejected,
-		 n->duplicates, seconds(n), rate(n), L->dry_run ? "true" : "false");
+		 "\"rows_per_second\":%.1f,\"path\":\"%s\",\"dry_run\":%s}\n", n->processed,
+		 n->created, n->updated, unchanged(n), n->deleted, n->rejected,
+		 n->upstream_rejected, n->duplicates, seconds(n), rate(n), batch_path(&L->b),
+		 L->dry_run ? "true" : "false");
 	if (fwrite(j.s, 1, j.len, stats) != j.len || fclose(stats) != 0)
 		gx_die(GX_EXIT_DATA, "%s: write error", stats_path);
 	buf_free(&j);

@@ -88,6 +88,21 @@ void session_open(struct session *db, const char *conninfo)
 	PQclear(sql_try(db, "SET client_connection_check_interval = 1000"));
 }
 
+/* --timeout bounds each statement; a COPY of the whole stream lasts as
+ * long as the input does, so it runs without (the watchdog still guards
+ * every send), and the bound comes back after it. A rollback undoes the
+ * SET by itself. */
+void session_unbounded(struct session *db, int on)
+{
+	char ms[32];
+
+	if (!db->timeout)
+		return;
+	snprintf(ms, sizeof ms, "%u", on ? 0 : db->timeout * 1000);
+	const char *p[] = { ms };
+	PQclear(sql_execp(db, "SELECT set_config('statement_timeout', $1, false)", 1, p));
+}
+
 void sql_run(struct session *db, const char *sql)
 {
 	deadline(db);

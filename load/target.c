@@ -303,6 +303,153 @@ void target_prepare(struct target *t, struct session *db, const struct gx_reader
 	target_stage(t, db);
 }
 
+/* What may refuse a row the upsert writes, checked in SQL on the stage:
+ * NOT NULL and CHECK constraints over the stream's columns alone, in the
+ * order PostgreSQL checks them (columns, then constraints by name). Not
+ * when a trigger may change the row first, nor for a partitioned table. */
+static const char notnull_sql[] =
+	"SELECT a.attname FROM pg_attribute a WHERE a.attrelid = to_regclass($1)"
+	" AND a.attnum > 0 AND NOT a.attisdropped AND a.attnotnull ORDER BY a.attnum";
+static const char checks_sql[] =
+	"SELECT c.conname, pg_get_expr(c.conbin, c.conrelid), (SELECT"
+	" array_agg(a.attname::text) FROM pg_attribute a WHERE a.attrelid = c.conrelid"
+	" AND a.attnum = ANY (c.conkey))::text, r.relname FROM pg_constraint c"
+	" JOIN pg_class r ON r.oid = c.conrelid WHERE c.conrelid = to_regclass($1)"
+	" AND c.contype = 'c' ORDER BY c.conname";
+static const char plain_sql[] =
+	"SELECT r.relname, r.relkind = 'r' AND NOT EXISTS (SELECT 1 FROM pg_trigger g"
+	"  WHERE g.tgrelid = r.oid AND NOT g.tgisinternal),"
+	" NOT EXISTS (SELECT 1 FROM pg_rewrite w WHERE w.ev_class = r.oid"
+	"  AND w.rulename <> '_RETURN') FROM pg_class r WHERE r.oid = to_regclass($1)";
+
+static int stream_col(const struct target *t, const char *name, size_t n)
+{
+	for (size_t i = 0; i < t->ncols; i++)
+		if (t->collen[i] == n && !strncmp(t->cols[i], name, n))
+			return 1;
+	return 0;
+}
+
+/* Every column a constraint names ({a,b,...} of array_agg) is streamed. */
+static int streamed(const struct target *t, const char *arr)
+{
+	if (!arr || arr[0] != '{')
+		return 0;
+	for (const char *p = arr + 1; *p && *p != '}'; ) {
+		size_t n = strcspn(p, ",}");
+		if (*p == '"' || !stream_col(t, p, n))
+			return 0;	/* quoted names: not worth parsing */
+		p += n + (p[n] == ',');
+	}
+	return 1;
+}
+
+static void add_check(struct target *t, const char *sqlstate, char *error, const char *column)
+{
+	t->checks = realloc(t->checks, (t->nchecks + 1) * sizeof *t->checks);
+	if (!t->checks)
+		gx_die(GX_EXIT_BUG, "out of memory");
+	t->checks[t->nchecks++] = (struct check){ sqlstate, error,
+						  column ? gx_strdup(column) : NULL };
+}
+
+/* One condition: in the CASE that names the check, and in the WHERE. */
+static void add_cond(struct target *t, gx_buf *cases, gx_buf *where, const char *cond)
+{
+	buf_addf(cases, " WHEN %s THEN %zu", cond, t->nchecks);
+	buf_addf(where, "%s%s", where->len ? " OR " : "", cond);
+}
+
+static void build_checks(struct target *t, struct session *db, const char *relname)
+{
+	const char *p[] = { t->ident.s };
+	gx_buf cases = GX_BUF_INIT, where = GX_BUF_INIT, c = GX_BUF_INIT;
+	PGresult *r = sql_execp(db, notnull_sql, 1, p);
+
+	for (int i = 0; i < PQntuples(r); i++) {
+		const char *col = PQgetvalue(r, i, 0);
+		if (!stream_col(t, col, strlen(col)))
+			continue;
+		buf_reset(&c);
+		buf_adds(&c, "s.");
+		gx_pg_add_ident(&c, col);
+		buf_adds(&c, " IS NULL");
+		add_cond(t, &cases, &where, c.s);
+		buf_reset(&c);
+		buf_addf(&c, "null value in column \"%s\" of relation \"%s\" violates "
+			 "not-null constraint", col, relname);
+		add_check(t, "23502", gx_strdup(c.s), col);
+	}
+	PQclear(r);
+	r = sql_execp(db, checks_sql, 1, p);
+	for (int i = 0; i < PQntuples(r); i++) {
+		if (!streamed(t, PQgetisnull(r, i, 2) ? NULL : PQgetvalue(r, i, 2)))
+			continue;
+		buf_reset(&c);
+		buf_addf(&c, "(%s) IS FALSE", PQgetvalue(r, i, 1));
+		add_cond(t, &cases, &where, c.s);
+		buf_reset(&c);
+		buf_addf(&c, "new row for relation \"%s\" violates check constraint \"%s\"",
+			 PQgetvalue(r, i, 3), PQgetvalue(r, i, 0));
+		add_check(t, "23514", gx_strdup(c.s), NULL);
+	}
+	PQclear(r);
+	if (t->nchecks) {
+		/* the rows the upsert writes: the last of each key */
+		buf_addf(&t->check_sql, "SELECT gx_line, CASE%s END FROM (SELECT DISTINCT ON (",
+			 cases.s);
+		add_keys(&t->check_sql, t);
+		buf_adds(&t->check_sql, ") * FROM " STAGE " ORDER BY ");
+		add_keys(&t->check_sql, t);
+		buf_addf(&t->check_sql, ", " LINE_COL " DESC) s WHERE %s ORDER BY 1", where.s);
+		gx_debug("checks: %s", t->check_sql.s);
+	}
+	buf_free(&cases);
+	buf_free(&where);
+	buf_free(&c);
+}
+
+/* After target_prepare, in the transaction: may the load COPY straight
+ * into the target (direct: the caller allows it, and the table is empty
+ * and has no rules), and which checks can find the rows the upsert would
+ * refuse (checks: the caller allows them). */
+void target_paths(struct target *t, struct session *db, int direct, int checks)
+{
+	const char *p[] = { t->ident.s };
+	PGresult *r = sql_execp(db, plain_sql, 1, p);
+	char *relname = gx_strdup(PQgetvalue(r, 0, 0));
+	int plain = !strcmp(PQgetvalue(r, 0, 1), "t"), no_rules = !strcmp(PQgetvalue(r, 0, 2), "t");
+
+	PQclear(r);
+	if (checks && plain)
+		build_checks(t, db, relname);
+	free(relname);
+	if (!direct || !no_rules)
+		return;
+	gx_buf q = GX_BUF_INIT;
+	buf_adds(&q, "SELECT NOT EXISTS (SELECT 1 FROM ");
+	buf_add(&q, t->ident.s, t->ident.len);
+	buf_adds(&q, "), now()::text");
+	r = sql_exec(db, q.s);
+	t->empty = !strcmp(PQgetvalue(r, 0, 0), "t");
+	for (int i = 0; i < t->set_created + t->set_updated; i++)
+		buf_addf(&t->now_tail, "%s%s", i ? "\t" : "", PQgetvalue(r, 0, 1));
+	if (t->now_tail.len)
+		buf_addc(&t->now_tail, '\n');
+	PQclear(r);
+	buf_free(&q);
+
+	buf_adds(&t->direct_sql, "COPY ");
+	buf_add(&t->direct_sql, t->ident.s, t->ident.len);
+	buf_adds(&t->direct_sql, " (");
+	add_cols(&t->direct_sql, t, NULL, 1, NULL);
+	if (t->set_created)
+		buf_adds(&t->direct_sql, ", sync_created_at");
+	if (t->set_updated)
+		buf_adds(&t->direct_sql, ", sync_updated_at");
+	buf_adds(&t->direct_sql, ") FROM STDIN");
+}
+
 /* The staging table, in the current transaction. */
 void target_stage(struct target *t, struct session *db)
 {
@@ -335,4 +482,12 @@ void target_free(struct target *t)
 	buf_free(&t->upsert_sql);
 	buf_free(&t->keep_sql);
 	buf_free(&t->done_sql);
+	buf_free(&t->direct_sql);
+	buf_free(&t->now_tail);
+	buf_free(&t->check_sql);
+	for (size_t i = 0; i < t->nchecks; i++) {
+		free(t->checks[i].error);
+		free(t->checks[i].column);
+	}
+	free(t->checks);
 }

@@ -69,7 +69,7 @@ new_run() {
 	run gx-load --table load_t.item --key id --stats "$BATS_TEST_TMPDIR/st" <"$BATS_TEST_TMPDIR/s"
 	[ "$status" -eq 0 ]
 	[ "$(counts "$BATS_TEST_TMPDIR/st")" = "50 50 0 0 0" ]
-	[[ "$output" == *"load_t.item: processed 50, created 50, updated 0, unchanged 0, rejected 0 (upstream rejected 0) in "*" s ("*" rows/s)" ]]
+	[[ "$output" == *"load_t.item: processed 50, created 50, updated 0, unchanged 0, rejected 0 (upstream rejected 0) in "*" s ("*" rows/s), copied straight into the empty table" ]]
 	[ "$(gx_pg -c 'SELECT count(*) FROM load_t.item')" -eq 50 ]
 	[ "$(item_rows | sed -n 7p)" = $'7\titem 7\t0\t7.25\t2020-01-08' ]
 	first=$(gx_pg -c 'SELECT max(sync_updated_at) FROM load_t.item')
@@ -147,7 +147,7 @@ new_run() {
 		awk '{ print } END { print "{\"@gx\":\"end\",\"records\":6,\"rejected\":2,\"clock\":\"2024-01-01 00:00:00\"}" }' |
 		gx-load --table load_t.item --key id --stats "$BATS_TEST_TMPDIR/st"
 	run jq -c 'del(.seconds, .rows_per_second)' "$BATS_TEST_TMPDIR/st"
-	[ "$output" = '{"table":"load_t.item","processed":4,"created":3,"updated":0,"unchanged":0,"deleted":0,"rejected":0,"upstream_rejected":2,"duplicates":1,"dry_run":false}' ]
+	[ "$output" = '{"table":"load_t.item","processed":4,"created":3,"updated":0,"unchanged":0,"deleted":0,"rejected":0,"upstream_rejected":2,"duplicates":1,"path":"staged","dry_run":false}' ]
 	jq -e '(.seconds | type) == "number" and (.rows_per_second | type) == "number"' "$BATS_TEST_TMPDIR/st"
 }
 
@@ -294,21 +294,42 @@ xids() {
 	gx_pg -c 'SELECT count(DISTINCT xmin::text) FROM load_t.item'
 }
 
-@test "batches run without subtransactions until a record is refused, then each in a savepoint" {
+@test "a load runs without subtransactions; a refusal moves it down the paths, each loading exactly once" {
 	make_items
 	items 100 | with_end >"$BATS_TEST_TMPDIR/s"
-	# 10 batches, not one subtransaction (past 64, every snapshot overflows)
-	gx-load --table load_t.item --key id --batch 10 <"$BATS_TEST_TMPDIR/s"
+	# into the empty table: one COPY, no stage, not one subtransaction (past
+	# 64, every snapshot overflows)
+	run gx-load --table load_t.item --key id --batch 10 --stats "$BATS_TEST_TMPDIR/st" <"$BATS_TEST_TMPDIR/s"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *", copied straight into the empty table" ]]
+	[ "$(jq -r .path "$BATS_TEST_TMPDIR/st")" = copy ]
 	[ "$(xids)" -eq 1 ]
-	# a refused record: all again, each batch in a savepoint (a
-	# subtransaction with an XID of its own), loaded and counted once
+	# into a table with rows: one COPY into the stage, one upsert
+	gx_pg -c 'DELETE FROM load_t.item WHERE id > 50'
+	run gx-load --table load_t.item --key id --batch 10 <"$BATS_TEST_TMPDIR/s"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"processed 100, created 50, updated 0, unchanged 50, rejected 0 "*", staged, one upsert" ]]
+	[ "$(gx_pg -c "SELECT count(DISTINCT xmin::text) FROM load_t.item WHERE id > 50")" -eq 1 ]
+	# a record the CHECK refuses: the copy is refused, the staged upsert
+	# finds it by the target's checks (one subtransaction) and loads the rest
 	make_items
 	sed '/"id":5,/s/"price":[0-9.]*/"price":-1/' "$BATS_TEST_TMPDIR/s" >"$BATS_TEST_TMPDIR/bad"
 	run gx-load --table load_t.item --key id --batch 10 --max-errors 1 <"$BATS_TEST_TMPDIR/bad"
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"processed 100, created 99, updated 0, unchanged 0, rejected 1 "* ]]
+	[[ "$output" == *"processed 100, created 99, updated 0, unchanged 0, rejected 1 "*", staged, one upsert" ]]
+	[[ "$output" == *"line 5: rejected 23514: new row for relation \"item\" violates check constraint \"item_price_check\""* ]]
+	[ "$(xids)" -le 2 ]
+	[ "$(gx_pg -c 'SELECT count(*) FROM load_t.item')" -eq 99 ]
+	# one COPY refuses (a bad date): careful, each batch in a savepoint
+	make_items
+	sed '/"id":5,/s/"born":"[^"]*"/"born":"x"/' "$BATS_TEST_TMPDIR/s" >"$BATS_TEST_TMPDIR/bad"
+	run gx-load --table load_t.item --key id --batch 10 --max-errors 1 <"$BATS_TEST_TMPDIR/bad"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"processed 100, created 99, updated 0, unchanged 0, rejected 1 "*", careful: batches in savepoints (a record was refused)" ]]
 	[ "$(xids)" -ge 10 ]
 	[ "$(gx_pg -c 'SELECT count(*) FROM load_t.item')" -eq 99 ]
+	diff <(grep -v '"id":5,' "$BATS_TEST_TMPDIR/s" | head -n 99 | jq -r '[.id, .name, .qty, .price, .born] | @tsv' | sed 's/\.25\t/.25\t/') \
+		<(item_rows) >/dev/null
 }
 
 @test "a record refused late: the run starts again and counts, rejects and loads exactly once" {
