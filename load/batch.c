@@ -551,7 +551,7 @@ static void fast_flush(struct load *L)
 		fast_close(L);
 }
 
-static const char *const path_name[] = { "copy", "staged", "careful" };
+static const char *const path_name[] = { "staged", "copy", "careful" };
 
 /* Back to the state before the first record, in a new transaction, on the
  * next path: what was loaded, counted and rejected so far is loaded,

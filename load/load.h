@@ -58,8 +58,8 @@ struct target {
  * path it can take and moves down at the first record PostgreSQL refuses,
  * replaying the input from the spill file. */
 enum path {
-	PATH_DIRECT,	/* one COPY straight into the target (empty at BEGIN) */
 	PATH_STAGED,	/* one COPY into the stage, one upsert at the end */
+	PATH_DIRECT,	/* one COPY straight into the target (empty at BEGIN) */
 	PATH_CAREFUL	/* --batch records at a time, each in a savepoint */
 };
 

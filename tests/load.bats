@@ -835,3 +835,120 @@ full_end() {
 	[ "$(gx_pg -c "SELECT status FROM orchestration.sync_history WHERE id = $id")" = success ]
 	[ "$(gx-state checkpoint items --lookback 0)" = "$before" ]
 }
+
+# ---- the paths (issue 16) ------------------------------------------------------
+
+@test "copy straight into an empty table keeps its defaults, sequence, comment, grants, triggers and views" {
+	gx_pg -U postgres <<-'SQL'
+	DROP TABLE IF EXISTS load_t.rich CASCADE;
+	DROP ROLE IF EXISTS gx_reader;
+	CREATE ROLE gx_reader;
+	CREATE TABLE load_t.rich (
+	  id integer PRIMARY KEY, name text,
+	  serial_no bigserial, kind text NOT NULL DEFAULT 'plain',
+	  touched integer NOT NULL DEFAULT 0);
+	ALTER TABLE load_t.rich OWNER TO gx;
+	COMMENT ON TABLE load_t.rich IS 'kept';
+	GRANT SELECT ON load_t.rich TO gx_reader;
+	CREATE FUNCTION load_t.touch() RETURNS trigger LANGUAGE plpgsql AS $$
+	BEGIN NEW.touched := NEW.touched + 1; RETURN NEW; END $$;
+	CREATE TRIGGER touch BEFORE INSERT ON load_t.rich FOR EACH ROW EXECUTE FUNCTION load_t.touch();
+	CREATE VIEW load_t.rich_names AS SELECT id, name FROM load_t.rich;
+	SQL
+	run gx-load --table load_t.rich --key id < <(printf '{"id":%d,"name":"n%d"}\n' 1 1 2 2 3 3 | with_end)
+	[ "$status" -eq 0 ]
+	[[ "$output" == *", copied straight into the empty table" ]]
+	[ "$(gx_pg -c 'SELECT id, name, serial_no, kind, touched FROM load_t.rich ORDER BY id' | xargs)" = \
+		"1 n1 1 plain 1 2 n2 2 plain 1 3 n3 3 plain 1" ]
+	[ "$(gx_pg -c "SELECT nextval('load_t.rich_serial_no_seq')")" -eq 4 ]
+	[ "$(gx_pg -c "SELECT obj_description('load_t.rich'::regclass)")" = kept ]
+	[ "$(gx_pg -c "SELECT has_table_privilege('gx_reader', 'load_t.rich', 'SELECT')")" = t ]
+	[ "$(gx_pg -U postgres -c 'SELECT count(*) FROM load_t.rich_names')" -eq 3 ]
+}
+
+@test "a table with an INSERT rule is refused, even empty: COPY would skip the rule" {
+	make_items
+	gx_pg <<-'SQL'
+	CREATE TABLE load_t.item_log (id integer);
+	CREATE RULE log_items AS ON INSERT TO load_t.item DO ALSO INSERT INTO load_t.item_log VALUES (NEW.id);
+	SQL
+	run --separate-stderr gx-load --table load_t.item --key id < <(items 5 | with_end)
+	[ "$status" -eq 2 ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == "gx-load: PostgreSQL: "*"cannot be used with table that has INSERT or UPDATE rules"* ]]
+	[ "$(gx_pg -c 'SELECT count(*) FROM load_t.item') $(gx_pg -c 'SELECT count(*) FROM load_t.item_log')" = "0 0" ]
+	gx_pg -c 'DROP TABLE load_t.item_log CASCADE'
+}
+
+@test "the copy path with the least-privileged role (SELECT, INSERT, UPDATE, TEMP); --prune and open rejects stage" {
+	make_items
+	gx_pg -U postgres <<-'SQL'
+	DO $$ BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'gx_lp') THEN
+	  EXECUTE 'DROP OWNED BY gx_lp'; EXECUTE 'DROP ROLE gx_lp'; END IF; END $$;
+	CREATE ROLE gx_lp LOGIN;
+	GRANT USAGE ON SCHEMA load_t TO gx_lp;
+	GRANT SELECT, INSERT, UPDATE ON load_t.item TO gx_lp;
+	GRANT TEMP ON DATABASE warehouse TO gx_lp;
+	SQL
+	run env PGUSER=gx_lp gx-load --table load_t.item --key id --stats "$BATS_TEST_TMPDIR/st" < <(items 20 | with_end)
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '"\(.path) \(.created)"' "$BATS_TEST_TMPDIR/st")" = "copy 20" ]
+	run env PGUSER=gx_lp gx-load --table load_t.item --key id --stats "$BATS_TEST_TMPDIR/st" < <(items 30 | with_end)
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '"\(.path) \(.created) \(.unchanged)"' "$BATS_TEST_TMPDIR/st")" = "staged 10 20" ]
+	# --prune needs the stage's keys: never the copy path, even when empty
+	make_items
+	run gx-load --table load_t.item --key id --prune --stats "$BATS_TEST_TMPDIR/st" < <(items 5 | with_end)
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '"\(.path) \(.created)"' "$BATS_TEST_TMPDIR/st")" = "staged 5" ]
+}
+
+@test "a key repeated into an empty table: the copy is refused, the staged upsert loads the last record" {
+	make_items
+	{ items 3; echo '{"id":2,"name":"again","qty":1,"price":1,"born":null}';
+	  echo '{"id":3,"name":"bad first","qty":1,"price":-5,"born":null}' ; echo '{"id":3,"name":"good last","qty":1,"price":5,"born":null}'; } |
+		with_end >"$BATS_TEST_TMPDIR/s"
+	run gx-load --table load_t.item --key id --stats "$BATS_TEST_TMPDIR/st" <"$BATS_TEST_TMPDIR/s"
+	[ "$status" -eq 0 ]
+	# the refused price of 3 is in a record the upsert never writes: no reject
+	[ "$(jq -r '"\(.path) \(.created) \(.duplicates) \(.rejected)"' "$BATS_TEST_TMPDIR/st")" = "staged 3 3 0" ]
+	[ "$(gx_pg -c 'SELECT name FROM load_t.item ORDER BY id' | xargs)" = "item 1 again good last" ]
+}
+
+@test "--timeout bounds each statement, not the stream: a slow input loads on the fast path" {
+	make_items
+	items 10 | with_end >"$BATS_TEST_TMPDIR/s"
+	run --separate-stderr gx-load --table load_t.item --key id --batch 2 --timeout 1 \
+		< <(while IFS= read -r l; do printf '%s\n' "$l"; sleep 0.3; done <"$BATS_TEST_TMPDIR/s")
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"processed 10, created 10, "*", copied straight into the empty table" ]]
+	gx_pg -c 'DELETE FROM load_t.item WHERE id > 5'
+	run --separate-stderr gx-load --table load_t.item --key id --batch 2 --timeout 1 \
+		< <(while IFS= read -r l; do printf '%s\n' "$l"; sleep 0.3; done <"$BATS_TEST_TMPDIR/s")
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"processed 10, created 5, updated 0, unchanged 5, "*", staged, one upsert" ]]
+}
+
+@test "refusals on every path: NOT NULL, CHECK and bad values all rejected by line, the rest loaded once" {
+	for fill in empty full; do
+		make_items
+		[ "$fill" = empty ] || items 1000 | with_end | gx-load --table load_t.item --key id
+		items 1000 | sed -e '/"id":[0-9]*13,/s/"price":[0-9.]*/"price":-1/' \
+			-e '/"id":[0-9]*27,/s/"qty":[0-9]*/"qty":null/' \
+			-e '/"id":[0-9]*41,/s/"born":"[^"]*"/"born":"2020-02-30"/' \
+			-e 's/"name":"item \([0-9]*\)"/"name":"new \1"/' | with_end >"$BATS_TEST_TMPDIR/s"
+		run gx-load --table load_t.item --key id --max-errors 100 --batch 100 \
+			--rejects "$BATS_TEST_TMPDIR/rej" --stats "$BATS_TEST_TMPDIR/st" <"$BATS_TEST_TMPDIR/s"
+		[ "$status" -eq 0 ]
+		[ "$(jq -r .rejected "$BATS_TEST_TMPDIR/st")" -eq 30 ]
+		# each reject once, in line order, with its own reason
+		[ "$(jq -r '.line' "$BATS_TEST_TMPDIR/rej" | xargs)" = "$(grep -n -E '"id":[0-9]*(13|27|41),' "$BATS_TEST_TMPDIR/s" | cut -d: -f1 | xargs)" ]
+		[ "$(jq -r '.sqlstate' "$BATS_TEST_TMPDIR/rej" | sort | uniq -c | awk '{ print $2 ":" $1 }' | xargs)" = "22008:10 23502:10 23514:10" ]
+		[ "$(gx_pg -c "SELECT count(*) FROM load_t.item WHERE name LIKE 'new %'")" -eq 970 ]
+		if [ "$fill" = empty ]; then
+			[ "$(gx_pg -c 'SELECT count(*) FROM load_t.item')" -eq 970 ]
+		else
+			[ "$(gx_pg -c "SELECT count(*) FROM load_t.item WHERE name LIKE 'item %'")" -eq 30 ]
+		fi
+	done
+}
