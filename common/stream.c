@@ -232,6 +232,91 @@ static void validate(const struct gx_reader *r, const char *js, size_t len,
 	}
 }
 
+int gx_reader_flat = 1;
+
+/* A string's content from s[i] (just past its opening quote) to its closing
+ * quote: the index of that quote, or 0 when the fast path must not judge it
+ * (a control character, no closing quote, an escape or UTF-8 that does not
+ * check). */
+static size_t flat_string(const char *s, size_t n, size_t i)
+{
+	size_t start = i;
+	int plain = 1, nul;
+
+	for (; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '"')
+			break;
+		if (c < 0x20)
+			return 0;
+		if (c == '\\') {
+			plain = 0;
+			i++;
+		} else if (c >= 0x80) {
+			plain = 0;
+		}
+	}
+	if (i >= n || (!plain && json_str_check(s + start, i - start, &nul) < 0))
+		return 0;
+	return i;
+}
+
+/* The common line, read in one pass: a compact object (no white space) of
+ * keys without escapes and values that are strings, numbers, true, false or
+ * null. 1 when it is one (r->f filled, exactly as parse_line would), 0 for
+ * anything else, left to jsmn and the full checks (and their messages). */
+static int parse_flat(struct gx_reader *r)
+{
+	const char *s = r->line.s;
+	size_t n = r->line.len, i = 1;
+
+	if (!gx_reader_flat || n < 2 || s[0] != '{' || s[1] == '}')
+		return 0;
+	r->nf = 0;
+	for (;;) {
+		struct gx_field *f;
+		size_t k, e;
+
+		if (i >= n || s[i] != '"')
+			return 0;
+		for (k = ++i; k < n && s[k] != '"'; k++)
+			if ((unsigned char)s[k] < 0x20 || (unsigned char)s[k] >= 0x80 || s[k] == '\\')
+				return 0;
+		if (k + 1 >= n || s[k + 1] != ':')
+			return 0;
+		GX_GROW(r->f, r->nf + 1, r->capf);
+		f = &r->f[r->nf++];
+		f->key = s + i;
+		f->klen = k - i;
+		i = k + 2;
+		if (i >= n)
+			return 0;
+		if (s[i] == '"') {
+			if (!(e = flat_string(s, n, i + 1)))
+				return 0;
+			f->type = GX_STR;
+			f->val = s + i + 1;
+			f->vlen = e - i - 1;
+			i = e + 1;
+		} else {
+			for (e = i; e < n && s[e] != ',' && s[e] != '}'; e++)
+				;
+			f->val = s + i;
+			f->vlen = e - i;
+			if (s[i] == '{' || s[i] == '[' || !prim_type(f->val, f->vlen, &f->type))
+				return 0;
+			i = e;
+		}
+		if (i >= n)
+			return 0;
+		if (s[i] == '}')
+			return i + 1 == n;
+		if (s[i] != ',')
+			return 0;
+		i++;
+	}
+}
+
 static void parse_line(struct gx_reader *r)
 {
 	const char *js = r->line.s;
@@ -239,6 +324,8 @@ static void parse_line(struct gx_reader *r)
 	jsmn_parser p;
 	int n;
 
+	if (parse_flat(r))
+		return;
 	if (memchr(js, '\0', len))
 		bad(r, "NUL byte in input");
 	for (;;) {

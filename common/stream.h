@@ -39,6 +39,10 @@ struct gx_reader {
 #define GX_MAX_LINE_DEFAULT ((size_t)256 << 20)
 
 void reader_init(struct gx_reader *r, FILE *in, const char *name);
+/* 1 (default): compact flat records are read in one pass, anything else
+ * by jsmn with the full checks; 0: always the latter (the fuzz target
+ * compares the two). */
+extern int gx_reader_flat;
 /* Reads the next line: 1 when r holds a record or control line, 0 at EOF.
  * Malformed input dies with "line N: reason" (status 1). */
 int reader_next(struct gx_reader *r);
