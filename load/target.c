@@ -247,7 +247,30 @@ static void build_upsert(struct target *t, const char *as_text, int undelete)
 	add_cols(b, t, NULL, 1, NULL);
 	buf_adds(b, " FROM " STAGE " ORDER BY ");
 	add_keys(b, t);
-	buf_adds(b, ", " LINE_COL " DESC), gx_up AS (INSERT INTO ");
+	buf_adds(b, ", " LINE_COL " DESC)");
+	if (t->mode == MODE_CHANGED && t->ncols > t->nkeys) {
+		/* Rows equal to the target's are left out before the upsert: an
+		 * ON CONFLICT whose WHERE is false still locks (writes) the row;
+		 * a read-only anti-join does not. The upsert's WHERE stays, for
+		 * rows changed meanwhile by others. */
+		buf_adds(b, ", gx_in AS (SELECT * FROM gx_src s WHERE NOT EXISTS (SELECT 1 FROM ");
+		buf_add(b, t->ident.s, t->ident.len);
+		buf_adds(b, " t WHERE ");
+		for (size_t k = 0; k < t->nkeys; k++) {
+			buf_adds(b, k ? " AND t." : "t.");
+			gx_pg_add_ident(b, t->keys[k]);
+			buf_adds(b, " = s.");
+			gx_pg_add_ident(b, t->keys[k]);
+		}
+		buf_adds(b, " AND ROW(");
+		add_cols(b, t, "t", 0, as_text);
+		buf_adds(b, ") IS NOT DISTINCT FROM ROW(");
+		add_cols(b, t, "s", 0, as_text);
+		buf_adds(b, undelete ? ") AND t.deleted_at IS NULL))" : ")))");
+	} else {
+		buf_adds(b, ", gx_in AS (SELECT * FROM gx_src)");
+	}
+	buf_adds(b, ", gx_up AS (INSERT INTO ");
 	buf_add(b, t->ident.s, t->ident.len);
 	buf_adds(b, " AS t (");
 	add_cols(b, t, NULL, 1, NULL);
@@ -261,7 +284,7 @@ static void build_upsert(struct target *t, const char *as_text, int undelete)
 		buf_adds(b, ", now()");
 	if (t->set_updated)
 		buf_adds(b, ", now()");
-	buf_adds(b, " FROM gx_src ON CONFLICT (");
+	buf_adds(b, " FROM gx_in ON CONFLICT (");
 	add_keys(b, t);
 	buf_adds(b, ") ");
 	add_conflict(b, t, as_text, undelete);
