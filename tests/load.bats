@@ -945,6 +945,14 @@ full_end() {
 		[ "$(jq -r '.line' "$BATS_TEST_TMPDIR/rej" | xargs)" = "$(grep -n -E '"id":[0-9]*(13|27|41),' "$BATS_TEST_TMPDIR/s" | cut -d: -f1 | xargs)" ]
 		[ "$(jq -r '.sqlstate' "$BATS_TEST_TMPDIR/rej" | sort | uniq -c | awk '{ print $2 ":" $1 }' | xargs)" = "22008:10 23502:10 23514:10" ]
 		[ "$(gx_pg -c "SELECT count(*) FROM load_t.item WHERE name LIKE 'new %'")" -eq 970 ]
+		# every refusal known by its line or by the checks: no batch bisected
+		make_items
+		[ "$fill" = empty ] || items 1000 | with_end | gx-load --table load_t.item --key id
+		run --separate-stderr gx-load --table load_t.item --key id --max-errors 100 --batch 100 \
+			--debug <"$BATS_TEST_TMPDIR/s"
+		[ "$status" -eq 0 ]
+		[[ "$stderr" == *"rejected 30 "* ]]
+		[[ "$stderr" != *"bisecting"* ]]
 		if [ "$fill" = empty ]; then
 			[ "$(gx_pg -c 'SELECT count(*) FROM load_t.item')" -eq 970 ]
 		else
