@@ -113,6 +113,31 @@ static void add_tail(struct batch *b, const struct target *t, unsigned long line
 		b->text.s[b->text.len - 1] = '\n';
 }
 
+/* Keys strictly ascending so far (one integer key): the stream holds no
+ * key twice, and the upsert needs no DISTINCT ON (a sort of every row). */
+static void note_order(struct batch *b, const struct target *t, const struct gx_reader *r)
+{
+	const struct gx_field *f;
+	char num[24];
+	long long v;
+
+	if (b->unordered)
+		return;
+	f = t->nkeys == 1 ? &r->f[b->pos[t->keycol[0]]] : NULL;
+	if (!f || f->type != GX_NUM || f->vlen > 18 || memchr(f->val, '.', f->vlen) ||
+	    memchr(f->val, 'e', f->vlen) || memchr(f->val, 'E', f->vlen)) {
+		b->unordered = 1;
+		return;
+	}
+	memcpy(num, f->val, f->vlen);
+	num[f->vlen] = '\0';
+	v = strtoll(num, NULL, 10);
+	if (b->keys_seen && v <= b->last_key)
+		b->unordered = 1;
+	b->last_key = v;
+	b->keys_seen = 1;
+}
+
 int copy_add(struct batch *b, const struct target *t, const struct gx_reader *r,
 	     const char **why, const char **sqlstate)
 {
@@ -134,6 +159,7 @@ int copy_add(struct batch *b, const struct target *t, const struct gx_reader *r,
 		buf_addc(&b->text, '\t');
 	}
 	add_tail(b, t, r->lineno);
+	note_order(b, t, r);
 
 	GX_GROW(b->rows, b->n + 1, b->cap);
 	b->rows[b->n++] = (struct row){ off, b->orig.len, line_len, r->lineno };

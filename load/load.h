@@ -44,6 +44,7 @@ struct target {
 	size_t *keycol;			/* key -> its column */
 	int set_created, set_updated;	/* we fill sync_created_at / _updated_at */
 	gx_buf stage_sql, copy_sql, upsert_sql;
+	gx_buf upsert_unique_sql;	/* the same for a stage without a key twice */
 	gx_buf direct_sql;		/* COPY straight into the target */
 	gx_buf now_tail;		/* its sync_* values: the run's now() */
 	int empty;			/* no rows at BEGIN, nothing against a direct COPY */
@@ -85,6 +86,8 @@ struct batch {
 	int copying;			/* a fast path's COPY is open */
 	int refused;			/* a fast path met a refusal: start again */
 	unsigned long long sent;	/* records in the fast path's COPYs */
+	int unordered, keys_seen;	/* copy.c: keys not strictly ascending */
+	long long last_key;
 	/* spill.c */
 	int spill_fd;			/* -1: none */
 	int spilled;			/* there was one */

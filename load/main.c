@@ -71,7 +71,7 @@ static noreturn void usage(void)
 "                        was rejected (gx-map's rejects too): a systemic failure\n"
 "  --batch N             records sent at a time (default 10000, and at most\n"
 "                        64 KiB); once a record is refused, per savepoint\n"
-"                        (and at most 4 MiB)\n"
+"                        (and at most 2 MiB)\n"
 "  --stats FILE          write the counts as a JSON object\n"
 "  --run ID              finish this running orchestration.sync_history run in\n"
 "                        the same transaction as the data, and keep its rejects\n"

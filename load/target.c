@@ -237,17 +237,24 @@ static void add_conflict(gx_buf *b, const struct target *t, const char *as_text,
 
 /* Within a batch the last record of a key wins (DISTINCT ON ... gx_line
  * DESC); the database counts what it inserted (xmax = 0) and updated. */
-static void build_upsert(struct target *t, const char *as_text, int undelete)
+static void build_upsert(struct target *t, gx_buf *b, const char *as_text, int undelete,
+			 int distinct)
 {
-	gx_buf *b = &t->upsert_sql;
-
-	buf_adds(b, "WITH gx_src AS (SELECT DISTINCT ON (");
-	add_keys(b, t);
-	buf_adds(b, ") ");
+	buf_adds(b, "WITH gx_src AS (SELECT ");
+	if (distinct) {
+		buf_adds(b, "DISTINCT ON (");
+		add_keys(b, t);
+		buf_adds(b, ") ");
+	}
 	add_cols(b, t, NULL, 1, NULL);
-	buf_adds(b, " FROM " STAGE " ORDER BY ");
-	add_keys(b, t);
-	buf_adds(b, ", " LINE_COL " DESC)");
+	buf_adds(b, " FROM " STAGE);
+	if (distinct) {
+		buf_adds(b, " ORDER BY ");
+		add_keys(b, t);
+		buf_adds(b, ", " LINE_COL " DESC)");
+	} else {
+		buf_adds(b, ")");
+	}
 	if (t->mode == MODE_CHANGED && t->ncols > t->nkeys) {
 		/* Rows equal to the target's are left out before the upsert: an
 		 * ON CONFLICT whose WHERE is false still locks (writes) the row;
@@ -313,7 +320,8 @@ void target_prepare(struct target *t, struct session *db, const struct gx_reader
 	buf_adds(&t->copy_sql, "COPY " STAGE " (");
 	add_cols(&t->copy_sql, t, NULL, 1, NULL);
 	buf_adds(&t->copy_sql, ", " LINE_COL ") FROM STDIN");
-	build_upsert(t, as_text, prune == PRUNE_SOFT);
+	build_upsert(t, &t->upsert_sql, as_text, prune == PRUNE_SOFT, 1);
+	build_upsert(t, &t->upsert_unique_sql, as_text, prune == PRUNE_SOFT, 0);
 	gx_debug("upsert: %s", t->upsert_sql.s);
 	if (prune) {
 		buf_adds(&t->keep_sql, "INSERT INTO pg_temp.gx_seen SELECT ");
@@ -503,6 +511,7 @@ void target_free(struct target *t)
 	buf_free(&t->stage_sql);
 	buf_free(&t->copy_sql);
 	buf_free(&t->upsert_sql);
+	buf_free(&t->upsert_unique_sql);
 	buf_free(&t->keep_sql);
 	buf_free(&t->done_sql);
 	buf_free(&t->direct_sql);
