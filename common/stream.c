@@ -132,6 +132,13 @@ int json_num_valid(const char *s, size_t n)
 	return i == n;
 }
 
+int json_field_int(const struct gx_field *f, size_t max, int signed_ok)
+{
+	return f->type == GX_NUM && f->vlen <= max && (signed_ok || f->val[0] != '-') &&
+	       !memchr(f->val, '.', f->vlen) && !memchr(f->val, 'e', f->vlen) &&
+	       !memchr(f->val, 'E', f->vlen);
+}
+
 static int prim_type(const char *s, size_t n, enum gx_type *t)
 {
 	if (n == 4 && !memcmp(s, "null", 4))
@@ -417,9 +424,7 @@ static void read_end_marker(struct gx_reader *r)
 		return;	/* another control line: passed on by filters */
 	if (r->end_seen)
 		bad(r, "second end marker");
-	if (!cnt || cnt->type != GX_NUM || cnt->val[0] == '-' ||
-	    memchr(cnt->val, '.', cnt->vlen) || memchr(cnt->val, 'e', cnt->vlen) ||
-	    cnt->vlen > 19)
+	if (!cnt || !json_field_int(cnt, 19, 0))
 		bad(r, "end marker without a valid \"records\" count");
 	r->end_records = strtoull(cnt->val, NULL, 10);
 	r->end_seen = 1;

@@ -64,5 +64,8 @@ long json_unescape(gx_buf *out, const char *s, size_t n, int *has_nul);
 long json_str_check(const char *s, size_t n, int *has_nul);
 /* 1 if s[0..n) is a JSON number. */
 int json_num_valid(const char *s, size_t n);
+/* 1 if f is a JSON number without fraction or exponent, of at most max
+ * characters (its sign included), and not negative unless signed_ok. */
+int json_field_int(const struct gx_field *f, size_t max, int signed_ok);
 
 #endif

@@ -23,7 +23,6 @@
  * in halves and retried, down to single records. Before the careful path,
  * a staged upsert that fails gets the same checks in a savepoint (one
  * subtransaction). A load without rejects has no subtransaction at all. */
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -40,7 +39,8 @@
 /* A careful batch: at most --batch records and this much COPY text (its
  * input lines are kept too): memory is bounded by it. */
 #define CAREFUL_BYTES (2 << 20)
-	/* bytes of COPY text per send on the fast paths */
+
+static const char *const path_name[] = { "staged", "copy", "careful" };
 
 /* Errors a record can cause: data exceptions (bad date, value too long,
  * numeric overflow), integrity constraints (NOT NULL, CHECK, FK, unique),
@@ -59,22 +59,35 @@ int record_error(const char *sqlstate)
 	return 0;
 }
 
-/* The column a COPY error names in its context ("COPY gx_stage, line 1,
- * column NAME: ..."), matched against our columns; NULL if none. */
+/* In the context of a refusal by COPY into the stage ("COPY gx_stage,
+ * line N, column C: ..."): the text after what (", line ", ", column "),
+ * or NULL. */
+static const char *copy_context(const char *context, const char *what)
+{
+	const char *c = context ? strstr(context, what) : NULL;
+
+	return c && !strncmp(context, "COPY gx_stage, ", 15) ? c + strlen(what) : NULL;
+}
+
+/* The column a COPY error names, matched against our columns; NULL if none. */
 static const char *copy_column(const struct target *t, const char *context)
 {
-	const char *c = context ? strstr(context, ", column ") : NULL;
-	const char *best = NULL;
+	const char *c = copy_context(context, ", column "), *best = NULL;
 	size_t best_len = 0;
 
-	if (!c || strncmp(context, "COPY gx_stage, ", 15))
-		return NULL;
-	c += 9;
-	for (size_t i = 0; i < t->ncols; i++)
+	for (size_t i = 0; c && i < t->ncols; i++)
 		if (t->collen[i] > best_len && !strncmp(c, t->cols[i], t->collen[i]) &&
 		    c[t->collen[i]] == ':')
 			best = t->cols[i], best_len = t->collen[i];
 	return best;
+}
+
+/* The line of the COPY a refusal names, 0 if none. */
+static unsigned long copy_line(const char *context)
+{
+	const char *c = copy_context(context, ", line ");
+
+	return c ? strtoul(c, NULL, 10) : 0;
 }
 
 void reject(struct load *L, unsigned long line, const char *orig, size_t orig_len,
@@ -170,6 +183,16 @@ static void pend_clear(struct pending *p)
 	p->n = 0;
 }
 
+/* A record refused as read (r) or as a row of the batch: its keys kept for
+ * --prune (a rejected row is not a deleted one), then rejected. */
+static void reject_record(struct load *L, const struct gx_reader *r, const char *sqlstate,
+			  const char *error, const char *column)
+{
+	if (L->prune.mode)
+		copy_keep_keys(&L->prune.kept_keys, &L->b, &L->t, r);
+	reject(L, r->lineno, r->line.s, r->line.len, sqlstate, error, column);
+}
+
 static void reject_row(struct load *L, size_t row, const char *sqlstate, const char *error,
 		       const char *column)
 {
@@ -208,17 +231,6 @@ static PGresult *upsert(struct load *L, unsigned long long rows)
 	return r;
 }
 
-/* The line of the COPY a refusal names in its context ("COPY gx_stage,
- * line N[, column C]: ..."), 0 if none. */
-static unsigned long copy_line(const char *context)
-{
-	const char *c = context ? strstr(context, ", line ") : NULL;
-
-	if (!c || strncmp(context, "COPY gx_stage, ", 15))
-		return 0;
-	return strtoul(c + 7, NULL, 10);
-}
-
 /* COPYs rows [lo, hi) into the stage: NULL when done, else the failed
  * result of a record's error, with *bad the row it names (NONE if none). */
 static PGresult *stage_rows(struct load *L, size_t lo, size_t hi, size_t *bad)
@@ -239,13 +251,6 @@ static PGresult *stage_rows(struct load *L, size_t lo, size_t hi, size_t *bad)
 		return r;
 	}
 	return NULL;
-}
-
-/* The rows of the stage the target's checks refuse (checks): the staged
- * records whose key wins, as the upsert would write them. */
-static PGresult *checked(struct load *L)
-{
-	return sql_exec(&L->db, L->t.check_sql.s);
 }
 
 /* Takes the lines of r (sorted) out of the stage. */
@@ -426,26 +431,21 @@ struct found {
 	int i;		/* next row of r */
 };
 
-static void reject_found(struct load *L, const struct gx_reader *rec, const struct check *c)
-{
-	if (L->prune.mode)
-		copy_keep_keys(&L->prune.kept_keys, &L->b, &L->t, rec);
-	reject(L, rec->lineno, rec->line.s, rec->line.len, c->sqlstate, c->error, c->column);
-}
-
 static int spill_found(struct load *L, const struct gx_reader *rec, void *arg)
 {
 	struct found *f = arg;
 
 	if (rec->control || strtoul(PQgetvalue(f->r, f->i, 0), NULL, 10) != rec->lineno)
 		return 1;
-	reject_found(L, rec, &L->t.checks[atoi(PQgetvalue(f->r, f->i, 1))]);
+	const struct check *c = &L->t.checks[atoi(PQgetvalue(f->r, f->i, 1))];
+	reject_record(L, rec, c->sqlstate, c->error, c->column);
 	return ++f->i < PQntuples(f->r);
 }
 
 static size_t check_rows(struct load *L, struct pending *pend)
 {
-	PGresult *r = checked(L);
+	/* the staged records whose key wins, as the upsert would write them */
+	PGresult *r = sql_exec(&L->db, L->t.check_sql.s);
 	size_t n = (size_t)PQntuples(r);
 
 	gx_debug("the checks refuse %zu staged rows", n);
@@ -472,7 +472,7 @@ static size_t check_rows(struct load *L, struct pending *pend)
 
 static void refused(struct load *L, PGresult *r)
 {
-	gx_debug("%s path: refused: %s", L->b.path == PATH_DIRECT ? "copy" : "staged",
+	gx_debug("%s path: refused: %s", path_name[L->b.path],
 		 PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY));
 	PQclear(r);
 	L->b.refused = 1;
@@ -528,16 +528,8 @@ static void fast_leave(struct load *L)
 		staged_apply(L);
 	if (b->refused)
 		return;
-	if (b->path == PATH_DIRECT) {
-		gx_buf text = GX_BUF_INIT;
-		for (size_t i = 0; i < b->n; i++) {
-			size_t off = text.len;
-			copy_restage(&text, b, &L->t, i);
-			b->rows[i].off = off;
-		}
-		buf_free(&b->text);
-		b->text = text;
-	}
+	if (b->path == PATH_DIRECT)
+		batch_restage(b, &L->t);
 	gx_debug("careful from line %lu on", b->n ? b->rows[0].line : 0);
 	b->path = PATH_CAREFUL;
 	b->sent = 0;
@@ -563,8 +555,6 @@ static void fast_flush(struct load *L)
 	if (spoke)
 		fast_close(L);
 }
-
-static const char *const path_name[] = { "staged", "copy", "careful" };
 
 /* Back to the state before the first record, in a new transaction, on the
  * next path: what was loaded, counted and rejected so far is loaded,
@@ -603,6 +593,15 @@ const char *batch_path(const struct batch *b)
 	return path_name[b->path];
 }
 
+/* A full batch: applied (careful) or sent on as the stream's next chunk. */
+static void batch_send(struct load *L)
+{
+	if (L->b.path == PATH_CAREFUL)
+		batch_apply(L);
+	else
+		fast_flush(L);
+}
+
 void batch_apply(struct load *L)
 {
 	struct batch *b = &L->b;
@@ -639,16 +638,9 @@ void batch_add(struct load *L, const struct gx_reader *r)
 	const char *why, *sqlstate;
 
 	L->n.processed++;
-	if (copy_add(&L->b, &L->t, r, &why, &sqlstate) < 0) {
-		if (L->prune.mode)
-			copy_keep_keys(&L->prune.kept_keys, &L->b, &L->t, r);
-		reject(L, r->lineno, r->line.s, r->line.len, sqlstate, why, NULL);
-	} else if (L->b.path == PATH_CAREFUL ?
-		   L->b.n >= L->b.size || L->b.text.len >= CAREFUL_BYTES :
-		   L->b.text.len >= FAST_CHUNK || L->b.n >= L->b.size) {
-		if (L->b.path == PATH_CAREFUL)
-			batch_apply(L);
-		else
-			fast_flush(L);
-	}
+	if (copy_add(&L->b, &L->t, r, &why, &sqlstate) < 0)
+		reject_record(L, r, sqlstate, why, NULL);
+	else if (L->b.n >= L->b.size ||
+		 L->b.text.len >= (L->b.path == PATH_CAREFUL ? CAREFUL_BYTES : FAST_CHUNK))
+		batch_send(L);
 }

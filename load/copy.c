@@ -124,8 +124,7 @@ static void note_order(struct batch *b, const struct target *t, const struct gx_
 	if (b->unordered)
 		return;
 	f = t->nkeys == 1 ? &r->f[b->pos[t->keycol[0]]] : NULL;
-	if (!f || f->type != GX_NUM || f->vlen > 18 || memchr(f->val, '.', f->vlen) ||
-	    memchr(f->val, 'e', f->vlen) || memchr(f->val, 'E', f->vlen)) {
+	if (!f || !json_field_int(f, 18, 1)) {
 		b->unordered = 1;
 		return;
 	}
@@ -250,16 +249,23 @@ PGresult *copy_rows(struct session *db, const struct target *t, const struct bat
 	return copy_end(db);
 }
 
-/* A row of a batch written for the target (COPY straight into it) made a
- * row for the stage: its columns, then its line. */
-void copy_restage(gx_buf *out, const struct batch *b, const struct target *t, size_t row)
+/* A batch written for the target (COPY straight into it) rewritten for the
+ * stage: each row's columns, then its line. */
+void batch_restage(struct batch *b, const struct target *t)
 {
-	const char *s = b->text.s + b->rows[row].off, *f = s;
+	gx_buf text = GX_BUF_INIT;
 
-	for (size_t c = 0; c < t->ncols; c++)
-		f = strpbrk(f, "\t\n") + 1;	/* fields hold neither: escaped */
-	buf_add(out, s, (size_t)(f - 1 - s));
-	buf_addf(out, "\t%lu\n", b->rows[row].line);
+	for (size_t i = 0; i < b->n; i++) {
+		const char *s = b->text.s + b->rows[i].off, *f = s;
+
+		for (size_t c = 0; c < t->ncols; c++)
+			f = strpbrk(f, "\t\n") + 1;	/* fields hold neither: escaped */
+		b->rows[i].off = text.len;
+		buf_add(&text, s, (size_t)(f - 1 - s));
+		buf_addf(&text, "\t%lu\n", b->rows[i].line);
+	}
+	buf_free(&b->text);
+	b->text = text;
 }
 
 void copy_keep_keys(gx_buf *kept, struct batch *b, const struct target *t,

@@ -50,7 +50,7 @@ struct target {
 	int empty;			/* no rows at BEGIN, nothing against a direct COPY */
 	gx_buf check_sql;		/* the stage's rows the upsert would refuse */
 	struct check { const char *sqlstate; char *error, *column; } *checks;
-	size_t nchecks;
+	size_t nchecks, checks_cap;
 	gx_buf keep_sql;		/* after a batch: keep its keys, empty the stage */
 	gx_buf done_sql;		/* the same, and release its savepoint */
 };
@@ -198,7 +198,7 @@ int copy_add(struct batch *b, const struct target *t, const struct gx_reader *r,
 PGresult *copy_rows(struct session *db, const struct target *t, const struct batch *b,
 		    size_t lo, size_t hi, size_t *upto);
 size_t row_end(const struct batch *b, size_t i);
-void copy_restage(gx_buf *out, const struct batch *b, const struct target *t, size_t row);
+void batch_restage(struct batch *b, const struct target *t);
 /* A COPY in parts: copy_put returns 1 when the server spoke meanwhile
  * (a refusal: end the COPY now). */
 void copy_start(struct session *db, const char *sql);

@@ -109,8 +109,7 @@ static unsigned long long marker_count(const struct gx_reader *r, const char *ke
 
 	if (!f)
 		return 0;
-	if (f->type != GX_NUM || f->val[0] == '-' || memchr(f->val, '.', f->vlen) ||
-	    memchr(f->val, 'e', f->vlen) || memchr(f->val, 'E', f->vlen) || f->vlen > 19)
+	if (!json_field_int(f, 19, 0))
 		gx_die(GX_EXIT_DATA, "line %lu: end marker: \"%s\" is not a count", r->lineno, key);
 	return strtoull(f->val, NULL, 10);
 }

@@ -27,10 +27,17 @@ void spill_open(struct batch *b)
 	buf_free(&path);
 }
 
+/* The file takes lines: there is one, it has room, and a replay can still
+ * come (careful batches need none). */
+static int spill_taking(const struct batch *b)
+{
+	return b->spill_fd >= 0 && !b->spill_full && b->path != PATH_CAREFUL;
+}
+
 void spill_line(struct batch *b, const struct gx_reader *r)
 {
-	if (b->spill_fd < 0 || b->spill_full || b->path == PATH_CAREFUL)
-		return;	/* no replay can come: careful batches need none */
+	if (!spill_taking(b))
+		return;
 	buf_add(&b->spill_buf, r->line.s, r->line.len);
 	buf_addc(&b->spill_buf, '\n');
 }
@@ -43,7 +50,7 @@ int spill_sync(struct batch *b)
 {
 	size_t done = 0;
 
-	if (b->spill_fd < 0 || b->spill_full || b->path == PATH_CAREFUL)
+	if (!spill_taking(b))
 		return 0;
 	while (done < b->spill_buf.len) {
 		ssize_t w = pwrite(b->spill_fd, b->spill_buf.s + done, b->spill_buf.len - done,

@@ -377,9 +377,7 @@ static int streamed(const struct target *t, const char *arr)
 
 static void add_check(struct target *t, const char *sqlstate, char *error, const char *column)
 {
-	t->checks = realloc(t->checks, (t->nchecks + 1) * sizeof *t->checks);
-	if (!t->checks)
-		gx_die(GX_EXIT_BUG, "out of memory");
+	GX_GROW(t->checks, t->nchecks + 1, t->checks_cap);
 	t->checks[t->nchecks++] = (struct check){ sqlstate, error,
 						  column ? gx_strdup(column) : NULL };
 }
@@ -447,10 +445,16 @@ static void build_checks(struct target *t, struct session *db, const char *relna
 void target_paths(struct target *t, struct session *db, int direct, int checks)
 {
 	const char *p[] = { t->ident.s };
-	PGresult *r = sql_execp(db, plain_sql, 1, p);
-	char *relname = gx_strdup(PQgetvalue(r, 0, 0));
-	int plain = !strcmp(PQgetvalue(r, 0, 1), "t"), no_rules = !strcmp(PQgetvalue(r, 0, 2), "t");
+	PGresult *r;
+	char *relname;
+	int plain, no_rules;
 
+	if (!direct && !checks)
+		return;
+	r = sql_execp(db, plain_sql, 1, p);
+	relname = gx_strdup(PQgetvalue(r, 0, 0));
+	plain = !strcmp(PQgetvalue(r, 0, 1), "t");
+	no_rules = !strcmp(PQgetvalue(r, 0, 2), "t");
 	PQclear(r);
 	if (checks && plain)
 		build_checks(t, db, relname);
